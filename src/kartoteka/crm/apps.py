@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+
+
+class CrmConfig(AppConfig):
+    name = "kartoteka.crm"
+    label = "crm"
+    verbose_name = "CRM"
+
+    def ready(self) -> None:
+        from kartoteka.crm.rules import register_rules
+
+        register_rules()

@@ -1,0 +1,58 @@
+"""Creating and upgrading an installation: migrations, groups, built-in tables, first admin."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+
+from kartoteka.accounts.services import create_user, ensure_default_groups
+from kartoteka.core.actor import ADMIN_GROUP, Actor
+from kartoteka.crm.spec import CATEGORIES, TABLES
+from kartoteka.tables.builtin import sync_builtin_tables
+
+CREDENTIALS_FILE = "admin-credentials.txt"
+
+
+def sync() -> list[str]:
+    """Bring groups and built-in tables up to date; idempotent."""
+    ensure_default_groups()
+    return sync_builtin_tables(CATEGORIES, TABLES)
+
+
+def init(verbosity: int = 1) -> list[str]:
+    """Create or upgrade the database; make the first administrator when there is none."""
+    call_command("migrate", interactive=False, verbosity=max(0, verbosity - 1))
+    created = sync()
+    if not get_user_model().objects.exists():
+        password = secrets.token_urlsafe(9)
+        create_user(
+            Actor.system("first start", source="cli"), username="admin", password=password,
+            group=ADMIN_GROUP, full_name="Администратор", check_password=False,
+        )
+        write_credentials("admin", password)
+        created.append("user admin")
+    return created
+
+
+def credentials_path() -> Path:
+    return Path(settings.DATA_DIR) / CREDENTIALS_FILE
+
+
+def write_credentials(username: str, password: str) -> None:
+    path = credentials_path()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(f"{username}\n{password}\n")
+
+
+def read_credentials() -> tuple[str, str] | None:
+    path = credentials_path()
+    if not path.exists():
+        return None
+    lines = path.read_text().splitlines()
+    return (lines[0], lines[1]) if len(lines) >= 2 else None

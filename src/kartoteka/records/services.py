@@ -1,0 +1,531 @@
+"""The one write path for records of every table.
+
+Every page, bulk edit, import, API call, web form, action and CLI command that changes records
+calls these functions. Batch first: each takes a list of rows, and a single edit is a batch of one,
+so a million-row import and a one-field edit run the same validation, rules and history code.
+
+A batch is all or nothing: values are coerced by their field types, checked for required,
+uniqueness and link targets, passed through the table's rules (:mod:`kartoteka.records.rules`),
+and only then written, with one history row per record, in one transaction. Problems are
+collected for the whole batch and raised together as
+:class:`~kartoteka.core.exceptions.RecordValidationError`, so a form shows every error at once
+and an import reports every bad row.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kartoteka.core.actor import Actor
+from kartoteka.core.exceptions import (
+    FieldError,
+    NotFound,
+    PermissionDenied,
+    RecordValidationError,
+)
+from kartoteka.records.models import RecordChange
+from kartoteka.records.rules import RowChange, RuleContext, rules_for
+from kartoteka.tables.modelfactory import (
+    STATE_ACTIVE,
+    STATE_ARCHIVED,
+    STATE_DELETED,
+    fields_of,
+    model_for,
+)
+from kartoteka.tables.models import Field, Sequence, Table
+
+BATCH = 500
+
+
+# -- helpers ------------------------------------------------------------------------------------
+
+
+def _require_user(actor: Actor) -> None:
+    if actor.user is not None and not actor.user.is_active:
+        raise PermissionDenied(_("Учётная запись отключена."))
+
+
+def _attname(model: Any, key: str) -> str:
+    return model._meta.get_field(key).attname
+
+
+def current_values(record: Any, fields: Iterable[Field]) -> dict[str, Any]:
+    """The stored values of a record keyed by field key (ids for links and users)."""
+    return {f.key: getattr(record, _attname(type(record), f.key)) for f in fields}
+
+
+def next_sequence_value(key: str) -> int:
+    """Take the next number of a named sequence; safe under concurrent transactions."""
+    with transaction.atomic():
+        Sequence.objects.get_or_create(key=key)
+        seq = Sequence.objects.select_for_update().get(key=key)
+        seq.value += 1
+        seq.save(update_fields=["value"])
+        return seq.value
+
+
+def _default_value(actor: Actor, table: Table, field: Field) -> Any:
+    spec = field.default
+    if spec is None:
+        return None
+    if not isinstance(spec, Mapping):
+        return field.field_type.clean(field, spec)
+    kind = spec.get("kind", "constant")
+    if kind == "constant":
+        return field.field_type.clean(field, spec.get("value"))
+    if kind == "current_user":
+        return actor.user_id
+    if kind == "today":
+        return timezone.localdate()
+    if kind == "now":
+        return timezone.now()
+    if kind == "autonumber":
+        return next_sequence_value(f"autonumber:{table.pk}:{field.key}")
+    return None
+
+
+def _coerce(
+    actor: Actor, fields: dict[str, Field], values: Mapping[str, Any], row: int, *, system: bool
+) -> tuple[dict[str, Any], list[FieldError]]:
+    cleaned: dict[str, Any] = {}
+    errors: list[FieldError] = []
+    for key, value in values.items():
+        field = fields.get(key)
+        if field is None:
+            errors.append(FieldError(key, _("Нет такого поля."), "unknown_field", row, value))
+            continue
+        if field.read_only and not system:
+            errors.append(
+                FieldError(
+                    key,
+                    _("Поле «%(label)s» заполняется автоматически и не редактируется.")
+                    % {"label": field.label},
+                    "read_only",
+                    row,
+                    value,
+                )
+            )
+            continue
+        try:
+            cleaned[key] = field.field_type.clean(field, value)
+        except ValidationError as exc:
+            errors.append(FieldError(key, " ".join(exc.messages), exc.code or "invalid", row, value))
+    return cleaned, errors
+
+
+def _check_required(
+    fields: dict[str, Field], changes: list[RowChange], errors: list[FieldError]
+) -> None:
+    for change in changes:
+        for field in fields.values():
+            if not field.required or field.type == "boolean":
+                continue
+            if change.is_create or field.key in change.values:
+                value = change.get(field.key)
+                if field.field_type.is_empty(value):
+                    errors.append(
+                        FieldError(
+                            field.key,
+                            _("Поле «%(label)s» обязательно.") % {"label": field.label},
+                            "required",
+                            change.index,
+                        )
+                    )
+
+
+def _check_unique(
+    model: Any, fields: dict[str, Field], changes: list[RowChange], errors: list[FieldError]
+) -> None:
+    for field in fields.values():
+        if not field.unique:
+            continue
+        seen: dict[Any, int] = {}
+        wanted: dict[Any, list[RowChange]] = defaultdict(list)
+        for change in changes:
+            if field.key not in change.values:
+                continue
+            value = change.values[field.key]
+            if value is None:
+                continue
+            if value in seen:
+                errors.append(
+                    FieldError(
+                        field.key,
+                        _("Значение «%(value)s» поля «%(label)s» повторяется в строке %(other)s.")
+                        % {
+                            "value": field.field_type.display(field, value),
+                            "label": field.label,
+                            "other": seen[value] + 1,
+                        },
+                        "duplicate_in_batch",
+                        change.index,
+                        value,
+                    )
+                )
+                continue
+            seen[value] = change.index
+            wanted[value].append(change)
+        values = list(wanted)
+        for start in range(0, len(values), BATCH):
+            chunk = values[start : start + BATCH]
+            attname = _attname(model, field.key)
+            for pk, value in model.objects.filter(**{f"{attname}__in": chunk}).values_list(
+                "pk", attname
+            ):
+                for change in wanted.get(value, []):
+                    if change.record is not None and change.record.pk == pk:
+                        continue
+                    errors.append(
+                        FieldError(
+                            field.key,
+                            _("Значение «%(value)s» поля «%(label)s» уже есть в записи №%(pk)s.")
+                            % {
+                                "value": field.field_type.display(field, value),
+                                "label": field.label,
+                                "pk": pk,
+                            },
+                            "not_unique",
+                            change.index,
+                            value,
+                        )
+                    )
+
+
+def _check_links(fields: dict[str, Field], changes: list[RowChange], errors: list[FieldError]) -> None:
+    for field in fields.values():
+        if field.type not in ("link", "user"):
+            continue
+        ids = {c.values[field.key] for c in changes if c.values.get(field.key) is not None}
+        if not ids:
+            continue
+        if field.type == "link":
+            target = model_for(field.link_table)
+            found = set(
+                target.objects.filter(pk__in=ids).exclude(record_state=STATE_DELETED).values_list(
+                    "pk", flat=True
+                )
+            )
+        else:
+            found = set(get_user_model().objects.filter(pk__in=ids).values_list("pk", flat=True))
+        for change in changes:
+            value = change.values.get(field.key)
+            if value is not None and value not in found:
+                errors.append(
+                    FieldError(
+                        field.key,
+                        _("Запись №%(value)s для поля «%(label)s» не найдена.")
+                        % {"value": value, "label": field.label},
+                        "link_not_found",
+                        change.index,
+                        value,
+                    )
+                )
+
+
+def _store_files(table: Table, fields: dict[str, Field], changes: list[RowChange]) -> None:
+    for change in changes:
+        for key, value in list(change.values.items()):
+            if isinstance(value, UploadedFile):
+                name = default_storage.save(f"{table.key}/{key}/{value.name}", value)
+                change.values[key] = name
+
+
+def _json(field: Field, value: Any) -> Any:
+    return None if value is None else field.field_type.to_json(field, value)
+
+
+def _history_rows(
+    ctx: RuleContext, action: str, records_changes: list[tuple[Any, dict[str, list[Any]]]]
+) -> None:
+    now = timezone.now()
+    RecordChange.objects.bulk_create(
+        [
+            RecordChange(
+                table=ctx.table,
+                record_id=record.pk,
+                action=action,
+                user_id=ctx.actor.user_id,
+                source=ctx.actor.source[:100],
+                created_at=now,
+                changes=changes,
+            )
+            for record, changes in records_changes
+        ],
+        batch_size=BATCH,
+    )
+
+
+def _run_callbacks(ctx: RuleContext) -> None:
+    for fn in ctx.callbacks:
+        transaction.on_commit(fn)
+
+
+def _raise_integrity(exc: IntegrityError) -> None:
+    raise RecordValidationError(
+        [FieldError("", _("Запись нарушает ограничение базы данных: %(e)s") % {"e": exc}, "integrity")]
+    ) from exc
+
+
+def _context(actor: Actor, table: Table, operation: str) -> RuleContext:
+    model = model_for(table)
+    return RuleContext(
+        actor=actor,
+        table=table,
+        model=model,
+        fields={f.key: f for f in fields_of(table)},
+        operation=operation,
+    )
+
+
+def _validate(ctx: RuleContext, changes: list[RowChange], errors: list[FieldError]) -> None:
+    rules = rules_for(ctx.table)
+    rules.prepare(ctx, changes)
+    _check_required(ctx.fields, changes, errors)
+    _check_unique(ctx.model, ctx.fields, changes, errors)
+    _check_links(ctx.fields, changes, errors)
+    if errors:
+        raise RecordValidationError(errors)
+    rules.clean(ctx, changes)
+    rules.before_save(ctx, changes)
+
+
+# -- create / update ---------------------------------------------------------------------------
+
+
+def create_records(actor: Actor, table: Table, rows: list[Mapping[str, Any]]) -> list[Any]:
+    """Create records from ``rows`` (values keyed by field key, as Python values or text).
+
+    Missing fields get their defaults. Returns the created model instances, in order.
+    Raises ``RecordValidationError`` or ``RuleViolation``; then nothing is written.
+    """
+    _require_user(actor)
+    ctx = _context(actor, table, "create")
+    errors: list[FieldError] = []
+    changes: list[RowChange] = []
+    for index, row in enumerate(rows):
+        cleaned, row_errors = _coerce(actor, ctx.fields, row, index, system=actor.is_system)
+        errors.extend(row_errors)
+        changes.append(RowChange(index=index, values=cleaned))
+    with transaction.atomic():
+        for change in changes:
+            for field in ctx.fields.values():
+                if field.key not in change.values and field.default is not None:
+                    change.values[field.key] = _default_value(actor, table, field)
+        _validate(ctx, changes, errors)
+        _store_files(table, ctx.fields, changes)
+        now = timezone.now()
+        instances = []
+        for change in changes:
+            obj = ctx.model(
+                created_at=now,
+                updated_at=now,
+                created_by_id=actor.user_id,
+                updated_by_id=actor.user_id,
+                record_state=STATE_ACTIVE,
+            )
+            for key, value in change.values.items():
+                setattr(obj, _attname(ctx.model, key), value)
+            instances.append(obj)
+        try:
+            with transaction.atomic():
+                created = ctx.model.objects.bulk_create(instances, batch_size=BATCH)
+        except IntegrityError as exc:
+            _raise_integrity(exc)
+        for change, obj in zip(changes, created, strict=True):
+            change.record = obj
+        _history_rows(
+            ctx,
+            "create",
+            [
+                (
+                    c.record,
+                    {
+                        k: [None, _json(ctx.fields[k], v)]
+                        for k, v in c.values.items()
+                        if v is not None and v is not False
+                    },
+                )
+                for c in changes
+            ],
+        )
+        rules_for(table).after_save(ctx, changes)
+        _run_callbacks(ctx)
+    return [c.record for c in changes]
+
+
+def create_record(actor: Actor, table: Table, values: Mapping[str, Any]) -> Any:
+    return create_records(actor, table, [values])[0]
+
+
+def update_records(
+    actor: Actor, table: Table, updates: Mapping[int, Mapping[str, Any]] | list[tuple[int, Mapping[str, Any]]]
+) -> list[Any]:
+    """Change fields of existing records: ``{record id: {field key: value}}``.
+
+    Only values that differ are written and recorded in history. Records in the trash are
+    refused (restore them first).
+    """
+    _require_user(actor)
+    items = list(updates.items()) if isinstance(updates, Mapping) else list(updates)
+    ctx = _context(actor, table, "update")
+    ids = [pk for pk, _values in items]
+    records = {r.pk: r for r in ctx.model.objects.filter(pk__in=ids)}
+    errors: list[FieldError] = []
+    changes: list[RowChange] = []
+    for index, (pk, values) in enumerate(items):
+        record = records.get(pk)
+        if record is None or record.record_state == STATE_DELETED:
+            raise NotFound(_("Запись №%(pk)s не найдена.") % {"pk": pk})
+        cleaned, row_errors = _coerce(actor, ctx.fields, values, index, system=actor.is_system)
+        errors.extend(row_errors)
+        old = current_values(record, [ctx.fields[k] for k in cleaned])
+        diff = {k: v for k, v in cleaned.items() if not _same(ctx.fields[k], old[k], v)}
+        changes.append(RowChange(index=index, values=diff, record=record, old=old))
+    with transaction.atomic():
+        _validate(ctx, changes, errors)
+        _store_files(table, ctx.fields, changes)
+        changes = [c for c in changes if c.values]
+        _write_updates(ctx, changes)
+        rules_for(table).after_save(ctx, changes)
+        _run_callbacks(ctx)
+    return [records[pk] for pk, _values in items]
+
+
+def update_record(actor: Actor, table: Table, pk: int, values: Mapping[str, Any]) -> Any:
+    return update_records(actor, table, [(pk, values)])[0]
+
+
+def _same(field: Field, old: Any, new: Any) -> bool:
+    if field.type == "boolean":
+        return bool(old) == bool(new)
+    return old == new
+
+
+def _write_updates(ctx: RuleContext, changes: list[RowChange]) -> None:
+    if not changes:
+        return
+    now = timezone.now()
+    groups: dict[frozenset[str], list[Any]] = defaultdict(list)
+    for change in changes:
+        record = change.record
+        # Values set by rules after the diff (e.g. in before_save) are written and logged too.
+        for key in change.values:
+            if key not in change.old:
+                change.old[key] = getattr(record, _attname(ctx.model, key))
+        for key, value in change.values.items():
+            setattr(record, _attname(ctx.model, key), value)
+        record.updated_at = now
+        record.updated_by_id = ctx.actor.user_id
+        groups[frozenset(change.values)].append(record)
+    try:
+        with transaction.atomic():
+            for keys, records in groups.items():
+                names = [ctx.model._meta.get_field(k).name for k in keys]
+                ctx.model.objects.bulk_update(
+                    records, [*names, "updated_at", "updated_by"], batch_size=BATCH
+                )
+    except IntegrityError as exc:
+        _raise_integrity(exc)
+    _history_rows(
+        ctx,
+        "update",
+        [
+            (
+                c.record,
+                {
+                    k: [_json(ctx.fields[k], c.old.get(k)), _json(ctx.fields[k], v)]
+                    for k, v in c.values.items()
+                },
+            )
+            for c in changes
+        ],
+    )
+
+
+# -- state changes -----------------------------------------------------------------------------
+
+
+def _set_state(actor: Actor, table: Table, ids: list[int], state: str, action: str) -> int:
+    _require_user(actor)
+    ctx = _context(actor, table, action)
+    records = list(ctx.model.objects.filter(pk__in=ids))
+    if len(records) != len(set(ids)):
+        raise NotFound(_("Некоторые записи не найдены."))
+    records = [r for r in records if r.record_state != state]
+    if not records:
+        return 0
+    rules = rules_for(table)
+    with transaction.atomic():
+        rules.clean_state(ctx, records, state)
+        now = timezone.now()
+        old_states = {r.pk: r.record_state for r in records}
+        ctx.model.objects.filter(pk__in=[r.pk for r in records]).update(
+            record_state=state, updated_at=now, updated_by_id=actor.user_id
+        )
+        for r in records:
+            r.record_state = state
+        _history_rows(ctx, action, [(r, {"record_state": [old_states[r.pk], state]}) for r in records])
+        rules.after_state(ctx, records, state)
+        _run_callbacks(ctx)
+    return len(records)
+
+
+def archive_records(actor: Actor, table: Table, ids: list[int]) -> int:
+    """Move records to the archive («архив»); returns how many changed."""
+    return _set_state(actor, table, ids, STATE_ARCHIVED, "archive")
+
+
+def trash_records(actor: Actor, table: Table, ids: list[int]) -> int:
+    """Move records to the trash («удалённые»); they can be restored."""
+    return _set_state(actor, table, ids, STATE_DELETED, "delete")
+
+
+def restore_records(actor: Actor, table: Table, ids: list[int]) -> int:
+    """Bring archived or trashed records back to the active list."""
+    return _set_state(actor, table, ids, STATE_ACTIVE, "restore")
+
+
+def purge_records(actor: Actor, table: Table, ids: list[int]) -> int:
+    """Delete records for good (administrators only).
+
+    Subtable rows of the records go with them; links to them from other tables are cleared (and
+    the clearing is recorded in those records' history).
+    """
+    _require_user(actor)
+    if not actor.is_admin:
+        raise PermissionDenied(_("Удалять записи навсегда может только администратор."))
+    ctx = _context(actor, table, "purge")
+    records = list(ctx.model.objects.filter(pk__in=ids))
+    if not records:
+        return 0
+    rules = rules_for(table)
+    with transaction.atomic():
+        rules.clean_state(ctx, records, "purged")
+        pks = [r.pk for r in records]
+        for link in Field.objects.filter(link_table=table, type="link").select_related("table"):
+            child_table = link.table
+            child_model = model_for(child_table)
+            child_ids = list(
+                child_model.objects.filter(**{f"{link.key}_id__in": pks}).values_list("pk", flat=True)
+            )
+            if not child_ids:
+                continue
+            if link.options.get("subtable"):
+                purge_records(actor, child_table, child_ids)
+            else:
+                update_records(actor, child_table, {pk: {link.key: None} for pk in child_ids})
+        _history_rows(ctx, "purge", [(r, {}) for r in records])
+        ctx.model.objects.filter(pk__in=pks).delete()
+        rules.after_state(ctx, records, "purged")
+        _run_callbacks(ctx)
+    return len(records)

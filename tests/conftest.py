@@ -1,0 +1,58 @@
+"""Shared fixtures: the built-in tables, users, and a clean model cache per test."""
+
+from __future__ import annotations
+
+import pytest
+
+from kartoteka.core.actor import ADMIN_GROUP, MANAGERS_GROUP, Actor
+from kartoteka.tables.modelfactory import clear_model_cache
+
+
+@pytest.fixture(autouse=True)
+def _fresh_model_cache():
+    # Rolled-back tests can reuse table ids and versions: never trust a cache across tests.
+    clear_model_cache()
+    yield
+    clear_model_cache()
+
+
+@pytest.fixture
+def crm(db):
+    """The default CRM configuration synced into the test database."""
+    from kartoteka.crm.setup import sync
+
+    sync()
+    return True
+
+
+@pytest.fixture
+def admin_user(crm):
+    from kartoteka.accounts.services import create_user
+
+    return create_user(
+        Actor.system("test"), username="boss", password="Xk2#pLq9!vR", group=ADMIN_GROUP,
+        full_name="Петров Пётр", email="boss@example.ru",
+    )
+
+
+@pytest.fixture
+def manager_user(crm):
+    from kartoteka.accounts.services import create_user
+
+    return create_user(
+        Actor.system("test"), username="ivanov", password="Xk2#pLq9!vR", group=MANAGERS_GROUP,
+        full_name="Иванов Иван", email="ivanov@example.ru",
+    )
+
+
+@pytest.fixture
+def admin(admin_user):
+    return Actor.for_user(admin_user)
+
+
+@pytest.fixture
+def table(crm):
+    """Look up a table by key: ``table("counterparties")``."""
+    from kartoteka.tables.models import Table
+
+    return lambda key: Table.objects.get(key=key)
