@@ -14,7 +14,10 @@ SYSTEM = Actor.system("tests")
 
 
 def make_table(
-    fields: list[dict[str, Any]], rows: list[dict[str, Any]] | None = None, *, key: str = "things",
+    fields: list[dict[str, Any]],
+    rows: list[dict[str, Any]] | None = None,
+    *,
+    key: str = "things",
     label: str = "Вещи",
 ) -> Table:
     """Create a table; each field is the keyword arguments of ``add_field`` (``choices`` may be a

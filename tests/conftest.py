@@ -16,12 +16,19 @@ def _fresh_model_cache():
     clear_model_cache()
 
 
-@pytest.fixture
-def crm(db):
-    """The default CRM configuration synced into the test database."""
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The test database starts with the default CRM configuration, synced once per session;
+    each test's transaction is rolled back, so every test sees it fresh."""
     from kartoteka.crm.setup import sync
 
-    sync()
+    with django_db_blocker.unblock():
+        sync()
+
+
+@pytest.fixture
+def crm(db):
+    """The default CRM configuration (synced at session start; see ``django_db_setup``)."""
     return True
 
 
@@ -30,8 +37,12 @@ def admin_user(crm):
     from kartoteka.accounts.services import create_user
 
     return create_user(
-        Actor.system("test"), username="boss", password="Xk2#pLq9!vR", group=ADMIN_GROUP,
-        full_name="Петров Пётр", email="boss@example.ru",
+        Actor.system("test"),
+        username="boss",
+        password="Xk2#pLq9!vR",
+        group=ADMIN_GROUP,
+        full_name="Петров Пётр",
+        email="boss@example.ru",
     )
 
 
@@ -40,8 +51,12 @@ def manager_user(crm):
     from kartoteka.accounts.services import create_user
 
     return create_user(
-        Actor.system("test"), username="ivanov", password="Xk2#pLq9!vR", group=MANAGERS_GROUP,
-        full_name="Иванов Иван", email="ivanov@example.ru",
+        Actor.system("test"),
+        username="ivanov",
+        password="Xk2#pLq9!vR",
+        group=MANAGERS_GROUP,
+        full_name="Иванов Иван",
+        email="ivanov@example.ru",
     )
 
 

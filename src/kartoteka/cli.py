@@ -44,6 +44,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 def cmd_createadmin(args: argparse.Namespace) -> int:
     from kartoteka.core.actor import ADMIN_GROUP
+
     return _create_user(args.username, args.password, ADMIN_GROUP, args.full_name, args.email)
 
 
@@ -60,8 +61,12 @@ def _create_user(username: str, password: str, group: str, full_name: str, email
     sync()
     try:
         user = create_user(
-            Actor.system("cli", source="cli"), username=username, password=password, group=group,
-            full_name=full_name or username, email=email,
+            Actor.system("cli", source="cli"),
+            username=username,
+            password=password,
+            group=group,
+            full_name=full_name or username,
+            email=email,
         )
     except KartotekaError as exc:
         return _fail(exc.message)
@@ -82,9 +87,20 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def _server_argv(host: str, port: int) -> list[str]:
     return [
-        sys.executable, "-m", "gunicorn", "kartoteka.config.wsgi:application",
-        "--bind", f"{host}:{port}", "--workers", os.environ.get("WEB_CONCURRENCY", "2"),
-        "--threads", "4", "--access-logfile", "-", "--graceful-timeout", "5",
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "kartoteka.config.wsgi:application",
+        "--bind",
+        f"{host}:{port}",
+        "--workers",
+        os.environ.get("WEB_CONCURRENCY", "2"),
+        "--threads",
+        "4",
+        "--access-logfile",
+        "-",
+        "--graceful-timeout",
+        "5",
     ]
 
 

@@ -45,7 +45,10 @@ def kpp_is_valid(value: str) -> bool:
 
 
 CHECKS = {
-    "inn": (inn_is_valid, lambda v: _("«%(value)s» — неверный ИНН: проверьте цифры.") % {"value": v}),
+    "inn": (
+        inn_is_valid,
+        lambda v: _("«%(value)s» — неверный ИНН: проверьте цифры.") % {"value": v},
+    ),
     "kpp": (kpp_is_valid, lambda v: _("«%(value)s» — неверный КПП.") % {"value": v}),
     "ogrn": (ogrn_is_valid, lambda v: _("«%(value)s» — неверный ОГРН.") % {"value": v}),
 }

@@ -57,7 +57,9 @@ def recompute_status(actor: Actor, counterparty_ids: set[int]) -> None:
     latest: dict[int, str] = {}
     rows = (
         work.objects.filter(
-            counterparty_id__in=counterparty_ids, done=True, record_state=STATE_ACTIVE,
+            counterparty_id__in=counterparty_ids,
+            done=True,
+            record_state=STATE_ACTIVE,
             status__isnull=False,
         )
         .order_by("counterparty_id", "date", "id")

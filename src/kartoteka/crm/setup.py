@@ -31,8 +31,12 @@ def init(verbosity: int = 1) -> list[str]:
     if not get_user_model().objects.exists():
         password = secrets.token_urlsafe(9)
         create_user(
-            Actor.system("first start", source="cli"), username="admin", password=password,
-            group=ADMIN_GROUP, full_name="Администратор", check_password=False,
+            Actor.system("first start", source="cli"),
+            username="admin",
+            password=password,
+            group=ADMIN_GROUP,
+            full_name="Администратор",
+            check_password=False,
         )
         write_credentials("admin", password)
         created.append("user admin")

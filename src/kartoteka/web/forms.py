@@ -1,0 +1,85 @@
+"""Record forms built from field types — never hand-written per table.
+
+A form only parses input; the records service validates and writes. Errors the service raises are
+mapped back onto the form's fields by :func:`apply_errors`, the one place that does so.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from kartoteka.core.exceptions import KartotekaError, RecordValidationError, RuleViolation
+from kartoteka.tables.models import Field
+
+
+def record_form_class(fields: list[Field], *, mode: str, exclude: tuple[str, ...] = ()) -> type:
+    """A form class for adding (``mode="add"``) or editing (``"edit"``) records."""
+    attrs: dict[str, Any] = {}
+    for field in fields:
+        if field.key in exclude or field.read_only:
+            continue
+        if mode == "add" and not field.show_in_add:
+            continue
+        if mode == "edit" and not field.show_in_edit:
+            continue
+        form_field = field.field_type.form_field(field)
+        if field.default is not None and mode == "add":
+            form_field.required = False  # the service fills the default
+        _style(form_field.widget)
+        attrs[field.key] = form_field
+    return type("RecordForm", (forms.Form,), attrs)
+
+
+def _style(widget: forms.Widget) -> None:
+    if isinstance(widget, forms.CheckboxInput | forms.CheckboxSelectMultiple | forms.Select):
+        return
+    widget.attrs.setdefault("class", "form-control form-control-sm")
+
+
+def default_initial(fields: list[Field], user: Any) -> dict[str, Any]:
+    """What an add form shows before typing: each field's default (constant, me, today)."""
+    from django.utils import timezone
+
+    initial: dict[str, Any] = {}
+    for field in fields:
+        spec = field.default
+        if not isinstance(spec, dict):
+            continue
+        kind = spec.get("kind")
+        if kind == "constant":
+            initial[field.key] = spec.get("value")
+        elif kind == "current_user":
+            initial[field.key] = user.pk
+        elif kind == "today":
+            initial[field.key] = timezone.localdate()
+    return initial
+
+
+def submitted_values(form: forms.Form, fields: list[Field] | None = None) -> dict[str, Any]:
+    """The cleaned values to hand to the records service. With ``fields`` (an add form), a field
+    left empty that has a default is omitted, so the service applies the default."""
+    with_default = {f.key for f in fields or [] if f.default is not None}
+    values = {}
+    for key, value in form.cleaned_data.items():
+        if value in (None, "") and key in with_default:
+            continue
+        if isinstance(form.fields[key], forms.FileField) and not value:
+            continue  # no new upload: keep the stored file
+        values[key] = value
+    return values
+
+
+def apply_errors(form: forms.Form, exc: KartotekaError, row: int = 0) -> None:
+    """Put a service error onto the form: field errors at their fields, the rest on top."""
+    if isinstance(exc, RecordValidationError):
+        for error in exc.errors:
+            if error.row != row:
+                continue
+            target = error.field if error.field in form.fields else None
+            form.add_error(target, error.message)
+    elif isinstance(exc, RuleViolation):
+        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+    else:
+        form.add_error(None, exc.message)

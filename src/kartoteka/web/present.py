@@ -1,0 +1,143 @@
+"""Turning records into what templates show: cells, field groups, history lines.
+
+Values are formatted by their field types (``display``), so a date reads ``01.02.2025`` and money
+``1 234,56 ₽`` on every page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from kartoteka.tables.fieldtypes.choice import choices_of
+from kartoteka.tables.modelfactory import fields_of
+from kartoteka.tables.models import Field, Table
+
+
+@dataclass
+class Cell:
+    field: Field
+    text: str
+    value: Any
+    color: str = ""
+    url: str = ""
+
+
+def grid_columns(table: Table) -> list[Field]:
+    return [f for f in fields_of(table) if f.show_in_grid]
+
+
+def cell(record: Any, field: Field) -> Cell:
+    ftype = field.field_type
+    value = getattr(record, field.key)  # links and users: the select_related object
+    text = ftype.display(field, value)
+    color = ""
+    url = ""
+    if field.type == "choice" and value:
+        color = next((c.color for c in choices_of(field) if c.key == value), "")
+    if field.type == "link" and value is not None:
+        url = f"/t/{field.link_table.key}/{value.pk}/"
+    if field.type == "url" and value:
+        url = value
+    if field.type == "email" and value:
+        url = f"mailto:{value}"
+    if field.type == "phone" and value:
+        url = f"tel:{value}"
+    if field.type == "file" and value:
+        url = f"/media/{value}"
+    return Cell(field=field, text=text, value=value, color=color, url=url)
+
+
+def cells(record: Any, columns: list[Field]) -> list[Cell]:
+    return [cell(record, f) for f in columns]
+
+
+def record_groups(record: Any, fields: list[Field]) -> list[tuple[str, list[Cell]]]:
+    groups: dict[str, list[Cell]] = {}
+    for field in fields:
+        groups.setdefault(field.group or "", []).append(cell(record, field))
+    return list(groups.items())
+
+
+@dataclass
+class HistoryLine:
+    when: Any
+    who: str
+    action: str
+    source: str
+    changes: list[tuple[str, str, str]]
+
+
+def history_lines(table: Table, changes: Any) -> list[HistoryLine]:
+    """History rows made readable: field labels and values as people see them."""
+    fields = {f.key: f for f in fields_of(table)}
+    actions = dict(_action_labels())
+    lines = []
+    for change in changes:
+        items = []
+        for key, (old, new) in (change.changes or {}).items():
+            field = fields.get(key)
+            if field is None:
+                label = _("Состояние") if key == "record_state" else key
+                items.append((label, _state(old), _state(new)))
+                continue
+            items.append((field.label, _shown(field, old), _shown(field, new)))
+        who = ""
+        if change.user is not None:
+            who = (
+                f"{change.user.last_name} {change.user.first_name}".strip() or change.user.username
+            )
+        lines.append(
+            HistoryLine(
+                when=change.created_at,
+                who=who or _("Система"),
+                action=actions.get(change.action, change.action),
+                source=_source_label(change.source),
+                changes=items,
+            )
+        )
+    return lines
+
+
+def _action_labels() -> list[tuple[str, str]]:
+    return [
+        ("create", _("Создание")),
+        ("update", _("Изменение")),
+        ("archive", _("В архив")),
+        ("delete", _("В удалённые")),
+        ("restore", _("Восстановление")),
+        ("purge", _("Удаление навсегда")),
+    ]
+
+
+def _state(value: Any) -> str:
+    return {"active": _("активна"), "archived": _("в архиве"), "deleted": _("удалена")}.get(
+        value, value or ""
+    )
+
+
+def _source_label(source: str) -> str:
+    base, _sep, rest = source.partition(":")
+    labels = {
+        "form": _("форма"),
+        "bulk": _("массовое редактирование"),
+        "cli": _("командная строка"),
+        "demo": _("демо-данные"),
+        "system": _("система"),
+        "api": _("API"),
+    }
+    text = labels.get(base, base)
+    if rest == "status":
+        text += ", " + _("пересчёт статуса")
+    return text
+
+
+def _shown(field: Field, value: Any) -> str:
+    if value is None:
+        return ""
+    try:
+        return field.field_type.display(field, field.field_type.from_json(field, value))
+    except Exception:  # history outlives field changes: show the raw value then
+        return str(value)

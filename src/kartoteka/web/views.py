@@ -1,0 +1,245 @@
+"""Pages of the web UI. Views are thin and generic: one set serves every table.
+
+A view parses input, calls a selector or a service, and renders. With HTMX a view returns just a
+named partial of its template (django-template-partials: ``"record.html#subtable"``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from kartoteka.core.actor import Actor
+from kartoteka.core.exceptions import KartotekaError, NotFound
+from kartoteka.records import selectors, services
+from kartoteka.tables.modelfactory import STATE_ACTIVE, STATES, fields_of
+from kartoteka.tables.models import Table
+from kartoteka.web.forms import (
+    apply_errors,
+    default_initial,
+    record_form_class,
+    submitted_values,
+)
+from kartoteka.web.present import cells, grid_columns, history_lines, record_groups
+
+STATE_LABELS = {"active": _("Активные"), "archived": _("Архив"), "deleted": _("Удалённые")}
+
+
+def _actor(request: HttpRequest, source: str = "form") -> Actor:
+    return Actor.for_user(request.user, source=source)
+
+
+def _table(request: HttpRequest, key: str) -> Table:
+    try:
+        return selectors.get_table(_actor(request), key)
+    except NotFound:
+        raise Http404 from None
+
+
+def _record(request: HttpRequest, table: Table, pk: int) -> Any:
+    try:
+        return selectors.get_record(_actor(request), table, pk)
+    except NotFound:
+        raise Http404 from None
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    actor = _actor(request)
+    tables = [(t, selectors.base_queryset(actor, t).count()) for t in selectors.list_tables(actor)]
+    return render(request, "web/home.html", {"tables": tables})
+
+
+@login_required
+def table_list(request: HttpRequest, key: str) -> HttpResponse:
+    table = _table(request, key)
+    actor = _actor(request)
+    state = request.GET.get("state", STATE_ACTIVE)
+    if state not in STATES:
+        state = STATE_ACTIVE
+    search = request.GET.get("q", "").strip()
+    ordering = request.GET.get("o", "-id")
+    columns = grid_columns(table)
+    qs = selectors.list_records(actor, table, state=state, search=search, ordering=[ordering])
+    page = selectors.paginate(qs, request.GET.get("page"), table.page_size)
+    rows = [(record, cells(record, columns)) for record in page.object_list]
+    context = {
+        "table": table,
+        "columns": columns,
+        "rows": rows,
+        "page": page,
+        "state": state,
+        "states": [(s, STATE_LABELS[s]) for s in STATES],
+        "search": search,
+        "ordering": ordering,
+    }
+    template = "web/table_list.html#grid" if request.htmx else "web/table_list.html"
+    return render(request, template, context)
+
+
+@login_required
+def record_add(request: HttpRequest, key: str) -> HttpResponse:
+    table = _table(request, key)
+    fields = fields_of(table)
+    form_class = record_form_class(fields, mode="add")
+    initial = default_initial(fields, request.user)
+    form = form_class(request.POST or None, request.FILES or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            record = services.create_record(_actor(request), table, submitted_values(form, fields))
+        except KartotekaError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Запись «%(title)s» добавлена.") % {"title": record})
+            return redirect("record", key=table.key, pk=record.pk)
+    return render(request, "web/record_form.html", {"table": table, "form": form, "record": None})
+
+
+@login_required
+def record_detail(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+    table = _table(request, key)
+    record = _record(request, table, pk)
+    actor = _actor(request)
+    subtables = [_subtable_context(request, link, record) for link in selectors.subtables_of(table)]
+    history = history_lines(table, selectors.get_history(actor, table, pk)[:100])
+    return render(
+        request,
+        "web/record_detail.html",
+        {
+            "table": table,
+            "record": record,
+            "groups": record_groups(record, fields_of(table)),
+            "subtables": subtables,
+            "history": history,
+            "state_label": STATE_LABELS[record.record_state],
+        },
+    )
+
+
+def _subtable_context(
+    request: HttpRequest, link: Any, parent: Any, form: Any = None
+) -> dict[str, Any]:
+    sub = link.table
+    actor = _actor(request)
+    columns = [c for c in grid_columns(sub) if c.key != link.key]
+    qs = selectors.list_records(actor, sub, parent=(link.key, parent.pk), ordering=["id"])
+    rows = [(r, cells(r, columns)) for r in qs[:200]]
+    if form is None:
+        form = record_form_class(fields_of(sub), mode="add", exclude=(link.key,))(
+            prefix=f"sub-{sub.key}", initial=default_initial(fields_of(sub), request.user)
+        )
+    return {
+        "table": sub,
+        "link": link,
+        "columns": columns,
+        "rows": rows,
+        "form": form,
+        "parent": parent,
+        "add_url": reverse("subtable_add", args=[parent_key(link), parent.pk, sub.key]),
+    }
+
+
+def parent_key(link: Any) -> str:
+    return link.link_table.key
+
+
+@login_required
+@require_POST
+def subtable_add(request: HttpRequest, key: str, pk: int, sub: str) -> HttpResponse:
+    """Add a row to a subtable from the card; with HTMX only the subtable is re-rendered."""
+    table = _table(request, key)
+    parent = _record(request, table, pk)
+    link = next((f for f in selectors.subtables_of(table) if f.table.key == sub), None)
+    if link is None:
+        raise Http404
+    form_class = record_form_class(fields_of(link.table), mode="add", exclude=(link.key,))
+    form = form_class(request.POST, request.FILES or None, prefix=f"sub-{sub}")
+    if form.is_valid():
+        values = submitted_values(form, fields_of(link.table))
+        values[link.key] = parent.pk
+        try:
+            services.create_record(_actor(request), link.table, values)
+        except KartotekaError as exc:
+            apply_errors(form, exc)
+        else:
+            form = None
+            if not request.htmx:
+                messages.success(request, _("Строка добавлена."))
+                return redirect("record", key=table.key, pk=parent.pk)
+    context = {"sub": _subtable_context(request, link, parent, form), "table": table}
+    if request.htmx:
+        response = render(request, "web/record_detail.html#subtable", context)
+        response["HX-Trigger"] = "recordChanged"
+        return response
+    return redirect("record", key=table.key, pk=parent.pk)
+
+
+@login_required
+def record_edit(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+    table = _table(request, key)
+    record = _record(request, table, pk)
+    fields = fields_of(table)
+    form_class = record_form_class(fields, mode="edit")
+    initial = services.current_values(record, fields)
+    form = form_class(request.POST or None, request.FILES or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_record(_actor(request), table, record.pk, submitted_values(form))
+        except KartotekaError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Изменения сохранены."))
+            return redirect("record", key=table.key, pk=record.pk)
+    return render(request, "web/record_form.html", {"table": table, "form": form, "record": record})
+
+
+STATE_ACTIONS = {
+    "archive": (services.archive_records, _("Запись перемещена в архив.")),
+    "trash": (services.trash_records, _("Запись перемещена в удалённые.")),
+    "restore": (services.restore_records, _("Запись восстановлена.")),
+    "purge": (services.purge_records, _("Запись удалена навсегда.")),
+}
+
+
+@login_required
+@require_POST
+def record_state(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+    table = _table(request, key)
+    record = _record(request, table, pk)
+    action = request.POST.get("action", "")
+    if action not in STATE_ACTIONS:
+        raise Http404
+    service, done = STATE_ACTIONS[action]
+    try:
+        service(_actor(request), table, [record.pk])
+    except KartotekaError as exc:
+        messages.error(request, exc.message)
+        return redirect("record", key=table.key, pk=record.pk)
+    messages.success(request, done)
+    if action == "purge":
+        return redirect("table", key=table.key)
+    return redirect("record", key=table.key, pk=record.pk)
+
+
+@login_required
+def media(request: HttpRequest, path: str) -> HttpResponse:
+    """Uploaded files, for logged-in users only; never a path outside the media folder."""
+    from django.conf import settings
+    from django.http import FileResponse
+    from django.utils._os import safe_join
+
+    try:
+        full = safe_join(settings.MEDIA_ROOT, path)
+    except Exception:
+        raise Http404 from None
+    try:
+        return FileResponse(open(full, "rb"))
+    except (FileNotFoundError, IsADirectoryError):
+        raise Http404 from None

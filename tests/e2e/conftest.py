@@ -1,0 +1,135 @@
+"""Browser tests run against a real server: ``kartoteka init``, ``demo`` and ``serve`` in a
+subprocess with its own data directory (and, when ``DATABASE_URL`` points at PostgreSQL, its own
+database), driven by Playwright in Debian's Chromium."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+@dataclass
+class Server:
+    url: str
+    username: str
+    password: str
+    env: dict[str, str]
+
+    def cli(self, *args: str) -> str:
+        return subprocess.run(
+            [sys.executable, "-m", "kartoteka.cli", *args],
+            env=self.env,
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        ).stdout
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _postgres_database(url: str, name: str, *, drop_only: bool = False) -> str:
+    import psycopg
+
+    base, _sep, _db = url.rpartition("/")
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if not drop_only:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    return f"{base}/{name}"
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    data_dir = tmp_path_factory.mktemp("e2e-data")
+    env = {**os.environ, "KARTOTEKA_DATA_DIR": str(data_dir)}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    pg_url = os.environ.get("DATABASE_URL", "")
+    e2e_db = f"kartoteka_e2e_{os.getpid()}"
+    if pg_url.startswith("postgres"):
+        env["DATABASE_URL"] = _postgres_database(pg_url, e2e_db)
+    port = _free_port()
+    run = lambda *a: subprocess.run(  # noqa: E731
+        [sys.executable, "-m", "kartoteka.cli", *a],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    run("init")
+    run("demo", "--counterparties", "80")
+    username, password = (data_dir / "admin-credentials.txt").read_text().split()[:2]
+    log = open(data_dir / "server.log", "w")  # noqa: SIM115 - closed at teardown
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kartoteka.cli", "serve", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(url + "/login/", timeout=1)
+            break
+        except OSError:
+            if proc.poll() is not None:
+                raise RuntimeError((data_dir / "server.log").read_text()) from None
+            time.sleep(0.2)
+    try:
+        yield Server(url=url, username=username, password=password, env=env)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        log.close()
+        if pg_url.startswith("postgres"):
+            _postgres_database(pg_url, e2e_db, drop_only=True)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium package (make test does)")
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+                "--disable-sync",
+            ],
+        )
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, request):
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="ru-RU")
+    pg = context.new_page()
+    yield pg
+    ARTIFACTS.mkdir(exist_ok=True)
+    pg.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+    context.close()
