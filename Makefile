@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN = $(VENV)/bin
 export KARTOTEKA_DATA_DIR ?= $(CURDIR)/var
 
-.PHONY: install run test test-sqlite test-postgres lint fmt bench clean
+.PHONY: install run test lint fmt bench messages clean
 
 install: $(VENV)/.installed
 
@@ -30,6 +30,10 @@ lint: install
 fmt: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+messages: install
+	cd src/kartoteka && DJANGO_SETTINGS_MODULE=kartoteka.config.settings ../../$(BIN)/django-admin makemessages -l en --ignore '*/migrations/*' --no-obsolete
+	cd src/kartoteka && DJANGO_SETTINGS_MODULE=kartoteka.config.settings ../../$(BIN)/django-admin compilemessages -l en
 
 bench: install
 	$(BIN)/python benchmarks/run.py

@@ -35,7 +35,7 @@ def test_administrator_journey_through_a_counterparty(page, server):
     # given: the administrator logs in and sees the menu of categories and tables
     login(page, server)
     page.get_by_role("button", name="Клиенты").click()
-    page.get_by_role("link", name="Контрагенты").click()
+    page.get_by_role("link", name="Контрагенты", exact=True).click()
     expect(page.get_by_role("heading", name="Контрагенты")).to_be_visible()
     expect(page.get_by_test_id("total")).to_have_text("Всего: 80")
     expect(page.get_by_role("link", name=re.compile("Вперёд"))).to_be_visible()

@@ -14,6 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from kartoteka.core.actor import Actor
@@ -29,7 +30,11 @@ from kartoteka.web.forms import (
 )
 from kartoteka.web.present import cells, grid_columns, history_lines, record_groups
 
-STATE_LABELS = {"active": _("Активные"), "archived": _("Архив"), "deleted": _("Удалённые")}
+STATE_LABELS = {
+    "active": gettext_lazy("Активные"),
+    "archived": gettext_lazy("Архив"),
+    "deleted": gettext_lazy("Удалённые"),
+}
 
 
 def _actor(request: HttpRequest, source: str = "form") -> Actor:
@@ -201,10 +206,10 @@ def record_edit(request: HttpRequest, key: str, pk: int) -> HttpResponse:
 
 
 STATE_ACTIONS = {
-    "archive": (services.archive_records, _("Запись перемещена в архив.")),
-    "trash": (services.trash_records, _("Запись перемещена в удалённые.")),
-    "restore": (services.restore_records, _("Запись восстановлена.")),
-    "purge": (services.purge_records, _("Запись удалена навсегда.")),
+    "archive": (services.archive_records, gettext_lazy("Запись перемещена в архив.")),
+    "trash": (services.trash_records, gettext_lazy("Запись перемещена в удалённые.")),
+    "restore": (services.restore_records, gettext_lazy("Запись восстановлена.")),
+    "purge": (services.purge_records, gettext_lazy("Запись удалена навсегда.")),
 }
 
 
