@@ -40,7 +40,6 @@ def _drop(name: str | None, url: str) -> None:
     if not name:
         return
     import psycopg
-
     from django.db import connections
 
     connections.close_all()
@@ -57,7 +56,8 @@ def rows(n: int, offset: int = 0) -> list[dict[str, object]]:
         {
             "name": f"ООО «Бенчмарк {offset + i}»",
             "inn": inn_control_digits(f"{500000000 + offset + i:09d}"),
-            "phone": f"+7 9{(offset + i) % 100:02d} {(offset + i) % 1000:03d}-{i % 100:02d}-{i % 97:02d}",
+            "phone": f"+7 9{(offset + i) % 100:02d} {(offset + i) % 1000:03d}-"
+            f"{i % 100:02d}-{i % 97:02d}",
             "city": cities[i % len(cities)],
             "type": "potential",
             "status": "cold",
@@ -105,8 +105,17 @@ def main() -> int:
         raw = rows(n, offset=n)
         now = "2026-01-01 00:00:00+00:00"
         params = [
-            (now, now, "active", r["name"], r["inn"], normalize_phone(str(r["phone"])), r["city"],
-             "potential", "cold")
+            (
+                now,
+                now,
+                "active",
+                r["name"],
+                r["inn"],
+                normalize_phone(str(r["phone"])),
+                r["city"],
+                "potential",
+                "cold",
+            )
             for r in raw
         ]
         sql = (

@@ -7,6 +7,8 @@
     kartoteka serve [--host H] [--port N]
     kartoteka worker                    run background jobs
     kartoteka run                       init + demo (first time) + worker + serve
+    kartoteka export --table KEY --format csv|xlsx -o FILE [--filter FIELD=VALUE …] [--ids 1,2,3]
+                     [--encoding cp1251|utf-8] [--delimiter ';'|',']
     kartoteka manage …                  any Django management command
 
 Every command honours ``KARTOTEKA_DATA_DIR`` and ``DATABASE_URL``.
@@ -149,6 +151,47 @@ def cmd_run(args: argparse.Namespace) -> int:
     return code
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    """Export a table's records to a file; nothing is written unless the whole file is."""
+    from kartoteka.core.actor import Actor
+    from kartoteka.core.exceptions import KartotekaError, RecordValidationError
+    from kartoteka.exports.services import condition_from_text, export_records, save_export
+    from kartoteka.records.selectors import get_table
+    from kartoteka.tables.modelfactory import fields_of
+
+    actor = Actor.system("cli export", source="cli")
+    try:
+        conditions = [condition_from_text(text) for text in args.filter]
+        ids = None
+        if args.ids is not None:
+            try:
+                ids = [int(part) for part in args.ids.replace(" ", "").split(",") if part]
+            except ValueError:
+                return _fail(f"--ids: ожидаются номера записей через запятую, а не «{args.ids}».")
+        table = get_table(actor, args.table)
+        export = export_records(
+            actor,
+            table,
+            fmt=args.format.lower(),
+            encoding=args.encoding,
+            delimiter=args.delimiter,
+            ids=ids,
+            conditions=conditions,
+        )
+        rows = save_export(export, args.output)
+    except RecordValidationError as exc:
+        problems = "; ".join(f"фильтр по полю «{e.field}»: {e.message}" for e in exc.errors)
+        if any(e.code == "unknown_field" for e in exc.errors):
+            problems += " Поля таблицы: " + ", ".join(f.key for f in fields_of(table)) + "."
+        return _fail(problems)
+    except KartotekaError as exc:
+        return _fail(exc.message)
+    except OSError as exc:
+        return _fail(f"не удалось записать «{args.output}»: {exc.strerror or exc}")
+    print(f"Выгружено записей: {rows} → {args.output}")
+    return 0
+
+
 def cmd_manage(args: argparse.Namespace) -> int:
     from django.core.management import execute_from_command_line
 
@@ -189,6 +232,24 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(fn=fn)
 
     sub.add_parser("worker", help="фоновые задачи").set_defaults(fn=cmd_worker)
+
+    p = sub.add_parser("export", help="выгрузить записи таблицы в CSV или XLSX")
+    p.add_argument("--table", required=True, help="ключ таблицы, например counterparties")
+    p.add_argument(
+        "--filter",
+        action="append",
+        default=[],
+        metavar="ПОЛЕ=ЗНАЧЕНИЕ",
+        help="условие (можно несколько, все должны выполняться); ПОЛЕ__op=ЗНАЧЕНИЕ, где op: "
+        "eq, ne, contains, startswith, gt, lt, gte, lte",
+    )
+    p.add_argument("--ids", help="только эти записи: номера через запятую")
+    p.add_argument("--format", required=True, help="csv или xlsx")
+    p.add_argument("--encoding", default="cp1251", help="для CSV: cp1251 (по умолчанию) или utf-8")
+    p.add_argument("--delimiter", default=";", help="для CSV: «;» (по умолчанию) или «,»")
+    p.add_argument("-o", "--output", required=True, help="файл, в который выгрузить")
+    p.set_defaults(fn=cmd_export)
+
     p = sub.add_parser("manage", help="команда Django")
     p.add_argument("rest", nargs=argparse.REMAINDER)
     p.set_defaults(fn=cmd_manage)

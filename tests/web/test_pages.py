@@ -50,18 +50,33 @@ def test_home_lists_categories_and_tables(client_admin):
         assert label in html
 
 
-def test_list_is_paginated(client_admin, table):
-    # given: 60 counterparties, 50 a page
+def _link(html: str, label: str) -> str:
+    """The href of the pagination link whose text starts with ``label``."""
+    import html as html_lib
+    import re
+
+    match = re.search(r'<a class="page-link" href="([^"]*)">' + re.escape(label), html)
+    assert match, f"no link {label!r}"
+    return "/t/counterparties/" + html_lib.unescape(match.group(1))
+
+
+def test_list_is_paginated_by_keyset_both_ways(client_admin, table):
+    # given: 120 counterparties, 50 a page, sorted by name
     create_records(
-        SYSTEM, table("counterparties"), [{"name": f"Клиент {i:02d}"} for i in range(60)]
+        SYSTEM, table("counterparties"), [{"name": f"Клиент {i:03d}"} for i in range(120)]
     )
     # when
     first = client_admin.get("/t/counterparties/?o=name").content.decode()
-    second = client_admin.get("/t/counterparties/?o=name&page=2").content.decode()
+    second = client_admin.get(_link(first, "Вперёд")).content.decode()
+    last = client_admin.get(_link(first, "Последняя")).content.decode()
+    before_last = client_admin.get(_link(last, "‹ Назад")).content.decode()
     # then
-    assert "Всего: 60" in first
-    assert "Клиент 00" in first and "Клиент 49" in first and "Клиент 50" not in first
-    assert "Клиент 50" in second and "Клиент 59" in second and "Клиент 49" not in second
+    assert "Всего: 120" in first
+    assert "Клиент 000" in first and "Клиент 049" in first and "Клиент 050" not in first
+    assert "Клиент 050" in second and "Клиент 099" in second and "Клиент 049" not in second
+    assert "Клиент 070" in last and "Клиент 119" in last and "Клиент 069" not in last
+    assert "Клиент 020" in before_last and "Клиент 069" in before_last
+    assert "Клиент 019" not in before_last and "Клиент 070" not in before_last
 
 
 def test_card_shows_fields_subtables_and_history(client_admin, romashka):
@@ -197,3 +212,82 @@ def test_search_finds_a_phone_written_another_way(client_admin, table):
     html = client_admin.get("/t/counterparties/?q=8(912)3456789").content.decode()
     # then
     assert "АО Звонок" in html and "АО Тишина" not in html
+
+
+def test_subtable_row_is_edited_in_place(client_admin, romashka, table):
+    # given
+    row = create_record(
+        SYSTEM, table("contacts"), {"counterparty": romashka.pk, "full_name": "Иванов Иван"}
+    )
+    url = f"/t/counterparties/{romashka.pk}/sub/contacts/{row.pk}/edit/"
+    # when: the edit form opens inside the subtable
+    form = client_admin.get(url, HTTP_HX_REQUEST="true").content.decode()
+    # then
+    assert 'data-testid="edit-row-form"' in form and 'value="Иванов Иван"' in form
+    # when: it is saved
+    saved = client_admin.post(
+        url,
+        {"edit-contacts-full_name": "Иванов Иван Петрович", "edit-contacts-position": "Директор"},
+        HTTP_HX_REQUEST="true",
+    ).content.decode()
+    # then
+    stored = model_for(table("contacts")).objects.get(pk=row.pk)
+    assert (stored.full_name, stored.position) == ("Иванов Иван Петрович", "Директор")
+    assert "Иванов Иван Петрович" in saved and 'data-testid="edit-row-form"' not in saved
+
+
+def test_subtable_row_of_another_parent_is_404(client_admin, romashka, table):
+    other = create_record(SYSTEM, table("counterparties"), {"name": "Другой"})
+    row = create_record(SYSTEM, table("contacts"), {"counterparty": other.pk, "full_name": "Чужой"})
+    url = f"/t/counterparties/{romashka.pk}/sub/contacts/{row.pk}/edit/"
+    assert client_admin.get(url, HTTP_HX_REQUEST="true").status_code == 404
+    assert (
+        client_admin.post(url.replace("edit", "delete"), HTTP_HX_REQUEST="true").status_code == 404
+    )
+    assert model_for(table("contacts")).objects.get(pk=row.pk).record_state == "active"
+
+
+def test_subtable_row_is_deleted_to_the_trash(client_admin, romashka, table):
+    row = create_record(
+        SYSTEM, table("contacts"), {"counterparty": romashka.pk, "full_name": "Убрать"}
+    )
+    html = client_admin.post(
+        f"/t/counterparties/{romashka.pk}/sub/contacts/{row.pk}/delete/", HTTP_HX_REQUEST="true"
+    ).content.decode()
+    assert "Убрать" not in html
+    assert model_for(table("contacts")).objects.get(pk=row.pk).record_state == "deleted"
+
+
+@pytest.fixture
+def rename_action():
+    from kartoteka.records import actions
+    from kartoteka.records.services import update_record
+
+    class RenameAction(actions.TableAction):
+        table_key = "counterparties"
+        key = "mark_vip"
+        label = "Отметить VIP"
+
+        def run(self, actor, table, ids, params):
+            for pk in ids:
+                update_record(actor, table, pk, {"comment": "VIP"})
+            return actions.ActionResult(message="Отмечено.")
+
+    actions.register_action(RenameAction())
+    yield
+    actions.table_actions._items.pop("counterparties.mark_vip")
+
+
+def test_table_actions_are_buttons_on_the_card_and_run_through_services(
+    client_admin, romashka, table, rename_action
+):
+    # given
+    card = client_admin.get(f"/t/counterparties/{romashka.pk}/").content.decode()
+    assert 'data-action="mark_vip"' in card and "Отметить VIP" in card
+    # when
+    response = client_admin.post(f"/t/counterparties/{romashka.pk}/action/mark_vip/")
+    # then
+    assert response.status_code == 302
+    assert model_for(table("counterparties")).objects.get(pk=romashka.pk).comment == "VIP"
+    change = RecordChange.objects.filter(table=table("counterparties"), action="update").get()
+    assert change.source == "action:mark_vip"

@@ -10,6 +10,7 @@ demo (SQLite under ``var/``) and a production PostgreSQL deployment:
 - ``KARTOTEKA_DEBUG`` — ``1`` turns debug on (off by default).
 - ``KARTOTEKA_ALLOWED_HOSTS`` — comma-separated host names (default: localhost names).
 - ``KARTOTEKA_TIME_ZONE`` — default ``Europe/Moscow``.
+- ``KARTOTEKA_LANGUAGE`` — the interface language until a user picks another (``ru``/``en``).
 - ``EMAIL_HOST``/``EMAIL_PORT``/``EMAIL_HOST_USER``/``EMAIL_HOST_PASSWORD``/``EMAIL_USE_TLS``/
   ``DEFAULT_FROM_EMAIL`` — outgoing mail.
 """
@@ -76,6 +77,7 @@ INSTALLED_APPS = [
     "kartoteka.tables",
     "kartoteka.records",
     "kartoteka.accounts",
+    "kartoteka.grids",
     "kartoteka.crm",
     "kartoteka.web",
 ]
@@ -84,6 +86,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "kartoteka.web.middleware.InstallationLanguageMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -150,7 +153,7 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-LANGUAGE_CODE = "ru"
+LANGUAGE_CODE = os.environ.get("KARTOTEKA_LANGUAGE", "ru")
 LANGUAGES = [("ru", _("Русский")), ("en", _("English"))]
 LOCALE_PATHS = [PACKAGE_DIR / "locale"]
 TIME_ZONE = os.environ.get("KARTOTEKA_TIME_ZONE", "Europe/Moscow")

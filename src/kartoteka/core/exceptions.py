@@ -6,7 +6,7 @@ what tests assert, the message is for people and is translated.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 class KartotekaError(Exception):
@@ -32,7 +32,7 @@ class FieldError:
     message: str
     code: str = "invalid"
     row: int = 0
-    value: object = field(default=None)
+    value: object = None
 
 
 class RecordValidationError(KartotekaError):

@@ -8,7 +8,8 @@ bulk edit, import, API, web form, action, CLI):
 2. values coerced by field types; unknown and read-only fields refused;
 3. ``prepare`` — fill values the rule owns (e.g. ``status_before``) before required/unique checks;
 4. required, unique and link checks (by the service);
-5. ``clean`` — refuse what breaks a rule by raising :class:`~kartoteka.core.exceptions.RuleViolation`;
+5. ``clean`` — refuse what breaks a rule by raising
+   :class:`~kartoteka.core.exceptions.RuleViolation`;
 6. ``before_save``;
 7. the write (``update_fields`` always) and the history rows;
 8. ``after_save`` — follow-up writes through services (e.g. recompute a parent's status);

@@ -14,12 +14,12 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from kartoteka.core.actor import Actor
-from kartoteka.core.exceptions import NotFound, RecordValidationError
 from kartoteka.core.exceptions import FieldError as FieldErrorInfo
+from kartoteka.core.exceptions import NotFound, RecordValidationError
 from kartoteka.records.models import RecordChange
 from kartoteka.tables.fieldtypes.base import FilterError
 from kartoteka.tables.fieldtypes.phone import normalize_phone
@@ -73,6 +73,11 @@ def list_records(
     fields = {f.key: f for f in fields_of(table)}
     if parent is not None:
         key, pk = parent
+        link = fields.get(key)
+        if link is None or link.type != "link":
+            raise RecordValidationError(
+                [FieldErrorInfo(key, _("Нет такого поля связи."), "unknown_field")]
+            )
         qs = qs.filter(**{f"{key}_id": pk})
     q = _conditions_q(actor, fields, list(conditions), match)
     if q is not None:
@@ -80,7 +85,7 @@ def list_records(
     if search.strip():
         qs = qs.filter(search_q(fields.values(), search))
     qs = qs.order_by(*_ordering(fields, ordering))
-    related = relation_fields(table) + ["created_by", "updated_by"]
+    related = [*relation_fields(table), "created_by", "updated_by"]
     return qs.select_related(*related)
 
 
@@ -108,36 +113,71 @@ def _conditions_q(
     return combined
 
 
-def search_q(fields: Iterable[Field], text: str) -> Q:
-    """Quick search: every word must appear in some searchable field; phones match by digits."""
-    q = Q()
+#: A word that may be a piece of a phone number: «8», «(912)», «345-67-89», «+7».
+_PHONE_PIECE = re.compile(r"^[+(]*\d[\d()\-.]*$")
+
+
+def _terms(text: str) -> list[list[str]]:
+    """The words of a search; neighbouring number-like words stay together as one term, so a
+    phone written with spaces («8 912 345-67-89») is looked up as one number."""
+    terms: list[list[str]] = []
     for word in text.split():
-        word_q = Q()
-        digits = re.sub(r"\D", "", word)
-        phone = normalize_phone(word) if len(digits) >= 5 else None
-        for field in fields:
-            ftype = field.field_type
-            if not ftype.searchable:
-                continue
-            if field.type == "phone":
-                if phone:
-                    word_q |= Q(**{field.key: phone})
-                if len(digits) >= 3:
-                    tail = digits[1:] if len(digits) == 11 and digits[0] in "78" else digits
-                    word_q |= Q(**{f"{field.key}__contains": tail})
-                continue
-            word_q |= Q(**{f"{field.key}__icontains": word})
-            if "ё" in word.lower() or "е" in word.lower():
-                word_q |= Q(**{f"{field.key}__icontains": word.lower().replace("ё", "е")})
-                word_q |= Q(**{f"{field.key}__icontains": word.lower().replace("е", "ё")})
-        if word.isdigit():
-            word_q |= Q(pk=int(word))
-        q &= word_q
+        if _PHONE_PIECE.match(word) and terms and _PHONE_PIECE.match(terms[-1][-1]):
+            terms[-1].append(word)
+        else:
+            terms.append([word])
+    return terms
+
+
+def _phone_q(fields: list[Field], text: str) -> Q:
+    """Phone fields holding ``text`` as a whole number or as a run of its digits."""
+    q = Q()
+    digits = re.sub(r"\D", "", text)
+    phone = normalize_phone(text) if len(digits) >= 5 else None
+    for field in fields:
+        if field.type != "phone":
+            continue
+        if phone:
+            q |= Q(**{field.key: phone})
+        if len(digits) >= 3:
+            tail = digits[1:] if len(digits) == 11 and digits[0] in "78" else digits
+            q |= Q(**{f"{field.key}__contains": tail})
     return q
 
 
-def _ordering(fields: dict[str, Field], ordering: Iterable[str]) -> list[str]:
-    out = []
+def _word_q(fields: list[Field], word: str) -> Q:
+    q = _phone_q(fields, word)
+    for field in fields:
+        if field.type == "phone":
+            continue
+        q |= Q(**{f"{field.key}__icontains": word})
+        if "ё" in word.lower() or "е" in word.lower():
+            q |= Q(**{f"{field.key}__icontains": word.lower().replace("ё", "е")})
+            q |= Q(**{f"{field.key}__icontains": word.lower().replace("е", "ё")})
+    if word.isdigit():
+        q |= Q(pk=int(word))
+    # A word no field can hold matches nothing (an empty Q would match everything).
+    return q if q else Q(pk__in=[])
+
+
+def search_q(fields: Iterable[Field], text: str) -> Q:
+    """Quick search: every word must appear in some searchable field; phones match by digits."""
+    searchable = [f for f in fields if f.field_type.searchable]
+    q = Q()
+    for term in _terms(text):
+        term_q = _word_q(searchable, term[0])
+        for word in term[1:]:
+            term_q &= _word_q(searchable, word)
+        if len(term) > 1:
+            whole = _phone_q(searchable, " ".join(term))
+            if whole:
+                term_q |= whole
+        q &= term_q
+    return q
+
+
+def _ordering(fields: dict[str, Field], ordering: Iterable[str]) -> list[Any]:
+    out: list[Any] = []
     for item in ordering:
         desc = item.startswith("-")
         key = item.lstrip("-")
@@ -148,9 +188,14 @@ def _ordering(fields: dict[str, Field], ordering: Iterable[str]) -> list[str]:
         if field is None or not field.field_type.sortable:
             continue
         name = f"{key}_id" if field.field_type.is_relation else key
-        out.append(f"-{name}" if desc else name)
-    if not any(o.lstrip("-") == "id" for o in out):
-        out.append("-id" if out and out[-1].startswith("-") else "id")
+        # Empty values last in both directions, as in a spreadsheet; left to the database,
+        # SQLite would put them first and PostgreSQL last when ascending.
+        out.append(F(name).desc(nulls_last=True) if desc else F(name).asc(nulls_last=True))
+    if not any(isinstance(o, str) and o.lstrip("-") == "id" for o in out):
+        last_desc = bool(out) and (
+            out[-1].startswith("-") if isinstance(out[-1], str) else out[-1].descending
+        )
+        out.append("-id" if last_desc else "id")
     return out
 
 

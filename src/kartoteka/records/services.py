@@ -119,7 +119,9 @@ def _coerce(
         try:
             cleaned[key] = field.field_type.clean(field, value)
         except ValidationError as exc:
-            errors.append(FieldError(key, " ".join(exc.messages), exc.code or "invalid", row, value))
+            errors.append(
+                FieldError(key, " ".join(exc.messages), exc.code or "invalid", row, value)
+            )
     return cleaned, errors
 
 
@@ -201,7 +203,9 @@ def _check_unique(
                     )
 
 
-def _check_links(fields: dict[str, Field], changes: list[RowChange], errors: list[FieldError]) -> None:
+def _check_links(
+    fields: dict[str, Field], changes: list[RowChange], errors: list[FieldError]
+) -> None:
     for field in fields.values():
         if field.type not in ("link", "user"):
             continue
@@ -209,11 +213,12 @@ def _check_links(fields: dict[str, Field], changes: list[RowChange], errors: lis
         if not ids:
             continue
         if field.type == "link":
+            assert field.link_table is not None  # links always have a target (add_field checks)
             target = model_for(field.link_table)
             found = set(
-                target.objects.filter(pk__in=ids).exclude(record_state=STATE_DELETED).values_list(
-                    "pk", flat=True
-                )
+                target.objects.filter(pk__in=ids)
+                .exclude(record_state=STATE_DELETED)
+                .values_list("pk", flat=True)
             )
         else:
             found = set(get_user_model().objects.filter(pk__in=ids).values_list("pk", flat=True))
@@ -272,7 +277,11 @@ def _run_callbacks(ctx: RuleContext) -> None:
 
 def _raise_integrity(exc: IntegrityError) -> None:
     raise RecordValidationError(
-        [FieldError("", _("Запись нарушает ограничение базы данных: %(e)s") % {"e": exc}, "integrity")]
+        [
+            FieldError(
+                "", _("Запись нарушает ограничение базы данных: %(e)s") % {"e": exc}, "integrity"
+            )
+        ]
     ) from exc
 
 
@@ -368,7 +377,9 @@ def create_record(actor: Actor, table: Table, values: Mapping[str, Any]) -> Any:
 
 
 def update_records(
-    actor: Actor, table: Table, updates: Mapping[int, Mapping[str, Any]] | list[tuple[int, Mapping[str, Any]]]
+    actor: Actor,
+    table: Table,
+    updates: Mapping[int, Mapping[str, Any]] | list[tuple[int, Mapping[str, Any]]],
 ) -> list[Any]:
     """Change fields of existing records: ``{record id: {field key: value}}``.
 
@@ -474,7 +485,9 @@ def _set_state(actor: Actor, table: Table, ids: list[int], state: str, action: s
         )
         for r in records:
             r.record_state = state
-        _history_rows(ctx, action, [(r, {"record_state": [old_states[r.pk], state]}) for r in records])
+        _history_rows(
+            ctx, action, [(r, {"record_state": [old_states[r.pk], state]}) for r in records]
+        )
         rules.after_state(ctx, records, state)
         _run_callbacks(ctx)
     return len(records)
@@ -516,16 +529,40 @@ def purge_records(actor: Actor, table: Table, ids: list[int]) -> int:
             child_table = link.table
             child_model = model_for(child_table)
             child_ids = list(
-                child_model.objects.filter(**{f"{link.key}_id__in": pks}).values_list("pk", flat=True)
+                child_model.objects.filter(**{f"{link.key}_id__in": pks}).values_list(
+                    "pk", flat=True
+                )
             )
             if not child_ids:
                 continue
             if link.options.get("subtable"):
                 purge_records(actor, child_table, child_ids)
             else:
-                update_records(actor, child_table, {pk: {link.key: None} for pk in child_ids})
+                _clear_links(actor, child_table, link, child_ids)
         _history_rows(ctx, "purge", [(r, {}) for r in records])
         ctx.model.objects.filter(pk__in=pks).delete()
         rules.after_state(ctx, records, "purged")
         _run_callbacks(ctx)
     return len(records)
+
+
+def _clear_links(actor: Actor, table: Table, link: Field, ids: list[int]) -> None:
+    """Empty ``link`` in records ``ids`` because its target is purged, with history.
+
+    Not an ordinary update: the records may be in the trash, and the link may be required or
+    read-only; the target is gone either way, and a dangling id would be worse.
+    """
+    ctx = _context(actor, table, "update")
+    attname = _attname(ctx.model, link.key)
+    changes = [
+        RowChange(
+            index=index,
+            values={link.key: None},
+            record=record,
+            old={link.key: getattr(record, attname)},
+        )
+        for index, record in enumerate(ctx.model.objects.filter(pk__in=ids).order_by("id"))
+    ]
+    _write_updates(ctx, changes)
+    rules_for(table).after_save(ctx, changes)
+    _run_callbacks(ctx)

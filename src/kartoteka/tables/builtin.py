@@ -72,9 +72,14 @@ def sync_builtin_tables(categories: list[CategorySpec], tables: list[TableSpec])
             table = Table.objects.filter(key=spec.key).first()
             if table is None:
                 table = services.create_table(
-                    actor, key=spec.key, label=spec.label, category=by_key[spec.category],
-                    title_template=spec.title_template, db_table=f"kt_{spec.key}",
-                    is_builtin=True, position=position,
+                    actor,
+                    key=spec.key,
+                    label=spec.label,
+                    category=by_key[spec.category],
+                    title_template=spec.title_template,
+                    db_table=f"kt_{spec.key}",
+                    is_builtin=True,
+                    position=position,
                 )
                 created.append(f"table {spec.key}")
             tables_by_key[spec.key] = table
@@ -91,15 +96,31 @@ def sync_builtin_tables(categories: list[CategorySpec], tables: list[TableSpec])
     return created
 
 
-def _add(actor: Actor, table: Table, fs: FieldSpec, position: int, tables: dict[str, Table]) -> None:
+def _add(
+    actor: Actor, table: Table, fs: FieldSpec, position: int, tables: dict[str, Table]
+) -> None:
     ftype = field_types.get(fs.type)
     services.add_field(
-        actor, table, key=fs.key, label=fs.label, type=fs.type, options=dict(fs.options),
-        link_table=tables[fs.link] if fs.link else None, choices=list(fs.choices) or None,
-        db_column=ftype.default_db_column(fs.key), is_system=True, position=position,
-        required=fs.required, unique=fs.unique, read_only=fs.read_only, default=fs.default,
-        help_text=fs.help_text, group=fs.group, show_in_grid=fs.show_in_grid,
-        show_in_add=fs.show_in_add, show_in_edit=fs.show_in_edit,
+        actor,
+        table,
+        key=fs.key,
+        label=fs.label,
+        type=fs.type,
+        options=dict(fs.options),
+        link_table=tables[fs.link] if fs.link else None,
+        choices=list(fs.choices) or None,
+        db_column=ftype.default_db_column(fs.key),
+        is_system=True,
+        position=position,
+        required=fs.required,
+        unique=fs.unique,
+        read_only=fs.read_only,
+        default=fs.default,
+        help_text=fs.help_text,
+        group=fs.group,
+        show_in_grid=fs.show_in_grid,
+        show_in_add=fs.show_in_add,
+        show_in_edit=fs.show_in_edit,
     )
 
 
@@ -110,8 +131,12 @@ def _add_missing_choices(current: Field, fs: FieldSpec) -> list[str]:
     for spec in fs.choices:
         if spec.key not in have:
             Choice.objects.create(
-                field=current, key=spec.key, label=spec.label, color=spec.color,
-                position=last, system_only=spec.system_only,
+                field=current,
+                key=spec.key,
+                label=spec.label,
+                color=spec.color,
+                position=last,
+                system_only=spec.system_only,
             )
             last += 1
             made.append(f"choice {current.table.key}.{current.key}.{spec.key}")

@@ -22,8 +22,21 @@ converters: Registry[Converter] = Registry("converters")
 TEXTUAL = ("text", "long_text", "email", "phone", "url")
 NUMERIC = ("integer", "decimal", "money")
 PARSEABLE = (
-    "text", "long_text", "integer", "decimal", "money", "date", "datetime", "boolean", "choice",
-    "multi_choice", "email", "phone", "url", "link", "user",
+    "text",
+    "long_text",
+    "integer",
+    "decimal",
+    "money",
+    "date",
+    "datetime",
+    "boolean",
+    "choice",
+    "multi_choice",
+    "email",
+    "phone",
+    "url",
+    "link",
+    "user",
 )
 
 

@@ -9,9 +9,10 @@ How:
 - All dynamic models live in one *isolated* app registry (:class:`DynamicApps`, app label
   ``kdyn``), never in Django's global one: the global registry would warn on every rebuild, add
   reverse relations to ``auth.User`` and make Django's deletion collector walk our tables. The
-  isolated registry falls back to the global one for other app labels, so ``ForeignKey("auth.User")``
-  resolves.
-- The models have explicit ``db_table`` and ``db_column`` taken from the stored metadata: a rename never changes SQL, and migrations never see these tables.
+  isolated registry falls back to the global one for other app labels, so
+  ``ForeignKey("auth.User")`` resolves.
+- The models have explicit ``db_table`` and ``db_column`` taken from the stored metadata: a
+  rename never changes SQL, and migrations never see these tables.
 - One registry holds the models of *all* tables, so links between tables (even mutual ones)
   resolve to each other. It is cached per process together with each table's ``schema_version``;
   when a caller passes a table whose version differs (another process changed it, or this one did),
@@ -27,7 +28,7 @@ from __future__ import annotations
 import string
 import threading
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, ClassVar, cast
 
 from django.apps import apps as global_apps
 from django.apps.registry import Apps
@@ -62,6 +63,7 @@ class DynamicApps(Apps):
 class DynamicRecord(models.Model):
     """Base of every dynamic model: a record's title comes from the table's title template."""
 
+    objects: ClassVar[Any]
     _kt_table_id: int
     _kt_version: int
     _kt_fields: list[Field]
@@ -114,12 +116,20 @@ def _system_fields() -> dict[str, models.Field]:
         "created_at": models.DateTimeField(db_index=True),
         "updated_at": models.DateTimeField(),
         "created_by": models.ForeignKey(
-            "auth.User", on_delete=models.DO_NOTHING, db_constraint=False, null=True,
-            related_name="+", db_column="created_by_id",
+            "auth.User",
+            on_delete=models.DO_NOTHING,
+            db_constraint=False,
+            null=True,
+            related_name="+",
+            db_column="created_by_id",
         ),
         "updated_by": models.ForeignKey(
-            "auth.User", on_delete=models.DO_NOTHING, db_constraint=False, null=True,
-            related_name="+", db_column="updated_by_id",
+            "auth.User",
+            on_delete=models.DO_NOTHING,
+            db_constraint=False,
+            null=True,
+            related_name="+",
+            db_column="updated_by_id",
         ),
         "record_state": models.CharField(max_length=16, default=STATE_ACTIVE, db_index=True),
     }
@@ -148,7 +158,7 @@ def build_model(table: Table, fields: list[Field], registry: Apps) -> type[Dynam
         if field.unique:
             model_field._unique = True
         attrs[field.key] = model_field
-    model = type(f"T{table.pk}", (DynamicRecord,), attrs)
+    model = cast(type[DynamicRecord], type(f"T{table.pk}", (DynamicRecord,), attrs))
     model._kt_table_id = table.pk
     model._kt_version = table.schema_version
     model._kt_fields = list(fields)

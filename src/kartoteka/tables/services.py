@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import F, Max
 from django.utils.translation import gettext as _
 
@@ -22,14 +22,30 @@ from kartoteka.core.exceptions import PermissionDenied, SchemaError
 from kartoteka.tables import schema
 from kartoteka.tables.converters import converter_for
 from kartoteka.tables.fieldtypes import field_types
-from kartoteka.tables.modelfactory import RESERVED_KEYS, build_registry, model_for
+from kartoteka.tables.fieldtypes.choice import fold
+from kartoteka.tables.fieldtypes.multi_choice import SEPARATORS
+from kartoteka.tables.modelfactory import (
+    RESERVED_KEYS,
+    DynamicRecord,
+    build_registry,
+    clear_model_cache,
+    model_for,
+)
 from kartoteka.tables.models import Category, Choice, Field, Table
 
 KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 #: Field attributes that only change metadata, never SQL.
 PLAIN_ATTRIBUTES = (
-    "label", "help_text", "required", "read_only", "default", "group", "position",
-    "show_in_grid", "show_in_add", "show_in_edit",
+    "label",
+    "help_text",
+    "required",
+    "read_only",
+    "default",
+    "group",
+    "position",
+    "show_in_grid",
+    "show_in_add",
+    "show_in_edit",
 )
 
 
@@ -53,17 +69,24 @@ def validate_key(key: str, *, what: str = "field") -> None:
             % {"key": key},
             code="bad_key",
         )
-    if what == "field" and (key in RESERVED_KEYS or key.endswith("_id")):
+    # A key becomes an attribute of the model class: it must not hide a model method or
+    # attribute (``save``, ``from_db``, ``delete`` …), or every read or write of the table breaks.
+    if what == "field" and (
+        key in RESERVED_KEYS or key.endswith("_id") or hasattr(DynamicRecord, key)
+    ):
         raise SchemaError(_("Ключ «%(key)s» зарезервирован.") % {"key": key}, code="reserved_key")
 
 
 def bump_version(table: Table) -> None:
     """Mark the table's model stale everywhere, and the models of tables that link to it."""
     linking = Field.objects.filter(link_table=table).values_list("table_id", flat=True)
-    Table.objects.filter(pk__in=[table.pk, *linking]).update(
-        schema_version=F("schema_version") + 1
-    )
+    Table.objects.filter(pk__in=[table.pk, *linking]).update(schema_version=F("schema_version") + 1)
     table.refresh_from_db(fields=["schema_version"])
+    # Other Table instances in this process still carry the old version and would be served the
+    # cached old model; forget it now, and again after commit in case another thread rebuilt the
+    # cache from the committed (old) metadata meanwhile.
+    clear_model_cache()
+    transaction.on_commit(clear_model_cache)
 
 
 # -- categories and tables ---------------------------------------------------------------------
@@ -92,13 +115,20 @@ def create_table(
     _require_admin(actor)
     validate_key(key, what="table")
     if Table.objects.filter(key=key).exists():
-        raise SchemaError(_("Таблица с ключом «%(key)s» уже есть.") % {"key": key}, code="duplicate")
+        raise SchemaError(
+            _("Таблица с ключом «%(key)s» уже есть.") % {"key": key}, code="duplicate"
+        )
     if position is None:
         position = (Table.objects.aggregate(m=Max("position"))["m"] or 0) + 1
     with transaction.atomic():
         table = Table(
-            key=key, label=label, category=category, title_template=title_template,
-            is_builtin=is_builtin, position=position, db_table=db_table or f"tmp_{key}",
+            key=key,
+            label=label,
+            category=category,
+            title_template=title_template,
+            is_builtin=is_builtin,
+            position=position,
+            db_table=db_table or f"tmp_{key}",
         )
         table.save()
         if not db_table:
@@ -124,6 +154,9 @@ def delete_table(actor: Actor, table: Table) -> None:
     with transaction.atomic():
         model = model_for(table)
         schema.drop_table(model)
+        # The table's own fields first: a link to itself (a «parent» field) would otherwise
+        # protect the table from deletion through ``Field.link_table``.
+        Field.objects.filter(table=table).delete()
         table.delete()
 
 
@@ -144,9 +177,11 @@ def _set_choices(field: Field, choices: list[ChoiceSpec] | None) -> None:
         model = model_for(field.table)
         in_use = []
         for key in removed:
-            lookup = {f"{field.key}__contains": f",{key},"} if field.type == "multi_choice" else {
-                field.key: key
-            }
+            lookup = (
+                {f"{field.key}__contains": f",{key},"}
+                if field.type == "multi_choice"
+                else {field.key: key}
+            )
             if model.objects.filter(**lookup).exists():
                 in_use.append(existing[key].label)
         if in_use:
@@ -200,9 +235,16 @@ def add_field(
         raise TypeError(f"unknown field attributes: {sorted(unknown)}")
     with transaction.atomic():
         field = Field(
-            table=table, key=key, label=label, type=type, options=options or {},
-            link_table=link_table, is_system=is_system, position=position,
-            db_column=db_column or f"tmp_{key}", **attributes,
+            table=table,
+            key=key,
+            label=label,
+            type=type,
+            options=options or {},
+            link_table=link_table,
+            is_system=is_system,
+            position=position,
+            db_column=db_column or f"tmp_{key}",
+            **attributes,
         )
         field.save()
         if not db_column:
@@ -261,17 +303,23 @@ def change_field(
     old = Field.objects.select_related("link_table", "table").get(pk=field.pk)
     new_type = type or old.type
     if new_type not in field_types:
-        raise SchemaError(_("Неизвестный тип поля «%(type)s».") % {"type": new_type}, code="bad_type")
+        raise SchemaError(
+            _("Неизвестный тип поля «%(type)s».") % {"type": new_type}, code="bad_type"
+        )
     if new_type != old.type and old.is_system:
         raise SchemaError(
             _("Тип системного поля «%(label)s» менять нельзя.") % {"label": old.label},
             code="system_field",
         )
+    if new_type == "link" and old.link_table_id is None:
+        raise SchemaError(_("Для связи нужно выбрать таблицу."), code="no_link_table")
     old_model = model_for(table)  # before any change: the model as the SQL table is now
     with transaction.atomic():
         for name, value in attributes.items():
             setattr(field, name, value)
         field.type = new_type
+        if new_type != "link":
+            field.link_table = None  # a former link must not keep its target from deletion
         if options is not None:
             field.options = options
         if unique is not None:
@@ -283,8 +331,8 @@ def change_field(
             _choices_from_values(old, old_model, field)
         new_models = build_registry()
         new_model = new_models[table.pk]
-        old_mf = old_model._meta.get_field(old.key)
-        new_mf = new_model._meta.get_field(field.key)
+        old_mf = cast(models.Field, old_model._meta.get_field(old.key))
+        new_mf = cast(models.Field, new_model._meta.get_field(field.key))
         storage_changed = (
             new_type != old.type
             or old_mf.deconstruct()[1:] != new_mf.deconstruct()[1:]
@@ -297,21 +345,34 @@ def change_field(
 
 
 def _choices_from_values(old: Field, model: Any, new: Field) -> None:
-    """Text → choice: the distinct values become the options, in order of first appearance."""
-    seen: dict[str, None] = {}
-    for value in model.objects.exclude(**{f"{old.key}__isnull": True}).values_list(
-        old.key, flat=True
-    ).order_by("id"):
-        parts = value.split(",") if old.type == "multi_choice" else [old.field_type.display(old, value)]
+    """Text → choice: the distinct values become the options, in order of first appearance.
+
+    Values that differ only in case or «ё»/«е» become one option (the input matches either way);
+    for a multi-choice, a value is split where people separate options («опт, розница»).
+    """
+    label_length = Choice._meta.get_field("label").max_length
+    seen: dict[str, str] = {}
+    for value in (
+        model.objects.exclude(**{f"{old.key}__isnull": True})
+        .values_list(old.key, flat=True)
+        .order_by("id")
+    ):
+        shown = old.field_type.display(old, value)
+        parts = SEPARATORS.split(shown) if new.type == "multi_choice" else [shown]
         for part in parts:
-            if part.strip():
-                seen.setdefault(part.strip(), None)
-    _set_choices(new, [ChoiceSpec(key=f"v{i + 1}", label=label) for i, label in enumerate(seen)])
+            label = " ".join(part.split())[:label_length]
+            if label:
+                seen.setdefault(fold(label), label)
+    _set_choices(
+        new, [ChoiceSpec(key=f"v{i + 1}", label=label) for i, label in enumerate(seen.values())]
+    )
 
 
 def _convert_column(old: Field, new: Field, old_model: Any, new_model: Any) -> None:
-    converter = (lambda o, n, v: n.field_type.clean(n, v)) if old.type == new.type else (
-        converter_for(old.type, new.type)
+    converter = (
+        (lambda o, n, v: n.field_type.clean(n, v))
+        if old.type == new.type
+        else (converter_for(old.type, new.type))
     )
     if converter is None:
         raise SchemaError(
@@ -328,7 +389,9 @@ def _convert_column(old: Field, new: Field, old_model: Any, new_model: Any) -> N
         try:
             converted.append((pk, converter(old, new, value)))
         except ValidationError as exc:
-            failures.append(f"#{pk} «{old.field_type.display(old, value)}»: {' '.join(exc.messages)}")
+            failures.append(
+                f"#{pk} «{old.field_type.display(old, value)}»: {' '.join(exc.messages)}"
+            )
     if failures:
         raise SchemaError(
             _("Значения %(n)s записей не подходят для нового типа: %(examples)s")

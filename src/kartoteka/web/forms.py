@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from kartoteka.core.exceptions import KartotekaError, RecordValidationError, RuleViolation
 from kartoteka.tables.models import Field
@@ -24,7 +25,11 @@ def record_form_class(fields: list[Field], *, mode: str, exclude: tuple[str, ...
             continue
         if mode == "edit" and not field.show_in_edit:
             continue
-        form_field = field.field_type.form_field(field)
+        form_field = (
+            picker_field(field)
+            if field.type in ("link", "user")
+            else field.field_type.form_field(field)
+        )
         if field.default is not None and mode == "add":
             form_field.required = False  # the service fills the default
         _style(form_field.widget)
@@ -32,8 +37,48 @@ def record_form_class(fields: list[Field], *, mode: str, exclude: tuple[str, ...
     return type("RecordForm", (forms.Form,), attrs)
 
 
+class PickerWidget(forms.Widget):
+    """A type-ahead picker: a hidden input with the id and a text box that searches the target
+    table (``/lookup/<table key>/``) as the user types — never a drop-down of every record."""
+
+    template_name = "web/widgets/picker.html"
+
+    def __init__(self, field: Field, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs)
+        self.meta_field = field
+
+    def title_of(self, value: Any) -> str:
+        if value in (None, ""):
+            return ""
+        try:
+            pk = int(value)
+        except (TypeError, ValueError):
+            return ""
+        return self.meta_field.field_type.display(self.meta_field, pk)
+
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
+        context = super().get_context(name, value, attrs)
+        target = "_users" if self.meta_field.type == "user" else self.meta_field.link_table.key
+        context["widget"].update(
+            {"title": self.title_of(value), "url": f"/lookup/{target}/", "pk": value or ""}
+        )
+        return context
+
+
+def picker_field(field: Field) -> forms.Field:
+    return forms.IntegerField(
+        label=field.label,
+        required=field.required,
+        help_text=field.help_text,
+        widget=PickerWidget(field),
+        error_messages={"invalid": _("Выберите запись из списка.")},
+    )
+
+
 def _style(widget: forms.Widget) -> None:
-    if isinstance(widget, forms.CheckboxInput | forms.CheckboxSelectMultiple | forms.Select):
+    if isinstance(
+        widget, forms.CheckboxInput | forms.CheckboxSelectMultiple | forms.Select | PickerWidget
+    ):
         return
     widget.attrs.setdefault("class", "form-control form-control-sm")
 

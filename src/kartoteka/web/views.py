@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 from kartoteka.core.actor import Actor
 from kartoteka.core.exceptions import KartotekaError, NotFound
 from kartoteka.records import selectors, services
-from kartoteka.tables.modelfactory import STATE_ACTIVE, STATES, fields_of
+from kartoteka.tables.modelfactory import fields_of
 from kartoteka.tables.models import Table
 from kartoteka.web.forms import (
     apply_errors,
@@ -63,33 +63,6 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def table_list(request: HttpRequest, key: str) -> HttpResponse:
-    table = _table(request, key)
-    actor = _actor(request)
-    state = request.GET.get("state", STATE_ACTIVE)
-    if state not in STATES:
-        state = STATE_ACTIVE
-    search = request.GET.get("q", "").strip()
-    ordering = request.GET.get("o", "-id")
-    columns = grid_columns(table)
-    qs = selectors.list_records(actor, table, state=state, search=search, ordering=[ordering])
-    page = selectors.paginate(qs, request.GET.get("page"), table.page_size)
-    rows = [(record, cells(record, columns)) for record in page.object_list]
-    context = {
-        "table": table,
-        "columns": columns,
-        "rows": rows,
-        "page": page,
-        "state": state,
-        "states": [(s, STATE_LABELS[s]) for s in STATES],
-        "search": search,
-        "ordering": ordering,
-    }
-    template = "web/table_list.html#grid" if request.htmx else "web/table_list.html"
-    return render(request, template, context)
-
-
-@login_required
 def record_add(request: HttpRequest, key: str) -> HttpResponse:
     table = _table(request, key)
     fields = fields_of(table)
@@ -114,6 +87,8 @@ def record_detail(request: HttpRequest, key: str, pk: int) -> HttpResponse:
     actor = _actor(request)
     subtables = [_subtable_context(request, link, record) for link in selectors.subtables_of(table)]
     history = history_lines(table, selectors.get_history(actor, table, pk)[:100])
+    from kartoteka.records.actions import actions_for
+
     return render(
         request,
         "web/record_detail.html",
@@ -124,12 +99,13 @@ def record_detail(request: HttpRequest, key: str, pk: int) -> HttpResponse:
             "subtables": subtables,
             "history": history,
             "state_label": STATE_LABELS[record.record_state],
+            "actions": actions_for(table),
         },
     )
 
 
 def _subtable_context(
-    request: HttpRequest, link: Any, parent: Any, form: Any = None
+    request: HttpRequest, link: Any, parent: Any, form: Any = None, editing: Any = None
 ) -> dict[str, Any]:
     sub = link.table
     actor = _actor(request)
@@ -140,6 +116,7 @@ def _subtable_context(
         form = record_form_class(fields_of(sub), mode="add", exclude=(link.key,))(
             prefix=f"sub-{sub.key}", initial=default_initial(fields_of(sub), request.user)
         )
+    base = [parent_key(link), parent.pk, sub.key]
     return {
         "table": sub,
         "link": link,
@@ -147,7 +124,9 @@ def _subtable_context(
         "rows": rows,
         "form": form,
         "parent": parent,
-        "add_url": reverse("subtable_add", args=[parent_key(link), parent.pk, sub.key]),
+        "add_url": reverse("subtable_add", args=base),
+        "row_url": reverse("subtable_add", args=base).rsplit("add/", 1)[0],
+        "editing": editing,
     }
 
 
@@ -161,9 +140,7 @@ def subtable_add(request: HttpRequest, key: str, pk: int, sub: str) -> HttpRespo
     """Add a row to a subtable from the card; with HTMX only the subtable is re-rendered."""
     table = _table(request, key)
     parent = _record(request, table, pk)
-    link = next((f for f in selectors.subtables_of(table) if f.table.key == sub), None)
-    if link is None:
-        raise Http404
+    link = _subtable_link(request, table, sub)
     form_class = record_form_class(fields_of(link.table), mode="add", exclude=(link.key,))
     form = form_class(request.POST, request.FILES or None, prefix=f"sub-{sub}")
     if form.is_valid():
@@ -178,12 +155,108 @@ def subtable_add(request: HttpRequest, key: str, pk: int, sub: str) -> HttpRespo
             if not request.htmx:
                 messages.success(request, _("Строка добавлена."))
                 return redirect("record", key=table.key, pk=parent.pk)
-    context = {"sub": _subtable_context(request, link, parent, form), "table": table}
     if request.htmx:
-        response = render(request, "web/record_detail.html#subtable", context)
-        response["HX-Trigger"] = "recordChanged"
-        return response
+        return _render_subtable(request, table, _subtable_context(request, link, parent, form))
     return redirect("record", key=table.key, pk=parent.pk)
+
+
+def _subtable_link(request: HttpRequest, table: Table, sub: str) -> Any:
+    link = next((f for f in selectors.subtables_of(table) if f.table.key == sub), None)
+    if link is None:
+        raise Http404
+    return link
+
+
+def _render_subtable(request: HttpRequest, table: Table, context: dict[str, Any]) -> HttpResponse:
+    response = render(request, "web/record_detail.html#subtable", {"sub": context, "table": table})
+    response["HX-Trigger"] = "recordChanged"
+    return response
+
+
+@login_required
+def subtable_view(request: HttpRequest, key: str, pk: int, sub: str) -> HttpResponse:
+    """The subtable section of a card alone (HTMX refresh, e.g. after cancelling an edit)."""
+    table = _table(request, key)
+    parent = _record(request, table, pk)
+    link = _subtable_link(request, table, sub)
+    if not request.htmx:
+        return redirect("record", key=table.key, pk=parent.pk)
+    return _render_subtable(request, table, _subtable_context(request, link, parent))
+
+
+@login_required
+def subtable_row_edit(request: HttpRequest, key: str, pk: int, sub: str, row: int) -> HttpResponse:
+    """Edit one subtable row in place: GET shows its form in the subtable, POST saves it."""
+    table = _table(request, key)
+    parent = _record(request, table, pk)
+    link = _subtable_link(request, table, sub)
+    record = _record(request, link.table, row)
+    if getattr(record, f"{link.key}_id") != parent.pk:
+        raise Http404
+    fields = fields_of(link.table)
+    form_class = record_form_class(fields, mode="edit", exclude=(link.key,))
+    initial = services.current_values(record, fields)
+    form = form_class(
+        request.POST if request.method == "POST" else None,
+        request.FILES or None,
+        initial=initial,
+        prefix=f"edit-{sub}",
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_record(_actor(request), link.table, record.pk, submitted_values(form))
+        except KartotekaError as exc:
+            apply_errors(form, exc)
+        else:
+            if not request.htmx:
+                return redirect("record", key=table.key, pk=parent.pk)
+            return _render_subtable(request, table, _subtable_context(request, link, parent))
+    context = _subtable_context(request, link, parent, editing={"record": record, "form": form})
+    if not request.htmx:
+        return redirect("record", key=table.key, pk=parent.pk)
+    return _render_subtable(request, table, context)
+
+
+@login_required
+@require_POST
+def subtable_row_delete(
+    request: HttpRequest, key: str, pk: int, sub: str, row: int
+) -> HttpResponse:
+    """Move a subtable row to the trash from the card (it can be restored from its table)."""
+    table = _table(request, key)
+    parent = _record(request, table, pk)
+    link = _subtable_link(request, table, sub)
+    record = _record(request, link.table, row)
+    if getattr(record, f"{link.key}_id") != parent.pk:
+        raise Http404
+    try:
+        services.trash_records(_actor(request), link.table, [record.pk])
+    except KartotekaError as exc:
+        messages.error(request, exc.message)
+    if not request.htmx:
+        return redirect("record", key=table.key, pk=parent.pk)
+    return _render_subtable(request, table, _subtable_context(request, link, parent))
+
+
+@login_required
+@require_POST
+def record_action(request: HttpRequest, key: str, pk: int, action: str) -> HttpResponse:
+    """Run one of the table's actions on this record (e.g. «Выписать счёт»)."""
+    from kartoteka.records.actions import get_action
+
+    table = _table(request, key)
+    record = _record(request, table, pk)
+    found = get_action(table, action)
+    if found is None:
+        raise Http404
+    params = {k: v for k, v in request.POST.items() if k != "csrfmiddlewaretoken"}
+    try:
+        result = found.run(_actor(request, source=f"action:{action}"), table, [record.pk], params)
+    except KartotekaError as exc:
+        messages.error(request, exc.message)
+        return redirect("record", key=table.key, pk=record.pk)
+    messages.success(request, result.message)
+    return redirect(result.redirect_to or reverse("record", args=[table.key, record.pk]))
 
 
 @login_required

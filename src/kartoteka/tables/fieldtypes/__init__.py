@@ -29,9 +29,22 @@ def register_field_types() -> None:
     from .user import UserType
 
     for cls in (
-        TextType, LongTextType, IntegerType, DecimalType, MoneyType, DateType, DateTimeType,
-        BooleanType, ChoiceType, MultiChoiceType, LinkType, UserType, EmailType, PhoneType,
-        UrlType, FileType,
+        TextType,
+        LongTextType,
+        IntegerType,
+        DecimalType,
+        MoneyType,
+        DateType,
+        DateTimeType,
+        BooleanType,
+        ChoiceType,
+        MultiChoiceType,
+        LinkType,
+        UserType,
+        EmailType,
+        PhoneType,
+        UrlType,
+        FileType,
     ):
         if cls.key not in field_types:
             field_types.register(cls.key, cls())

@@ -141,16 +141,25 @@ class FieldType(ABC):
         if op == "not_empty":
             return Q(**{f"{name}__isnull": False})
         if op == "between":
+            if not isinstance(value, list | tuple) or len(value) != 2:
+                raise FilterError(_("Для условия «между» нужны два значения."), code="bad_value")
             low, high = value
-            return Q(**{f"{name}__gte": self.clean(field, low), f"{name}__lte": self.clean(field, high)})
+            return Q(
+                **{f"{name}__gte": self.clean(field, low), f"{name}__lte": self.clean(field, high)}
+            )
         if op == "in":
             values = [self.clean(field, v) for v in value]
             return Q(**{f"{name}__in": values})
+        if op in ("contains", "startswith"):
+            # A part of a value is not a value: «exa» must not be validated as an e-mail, an
+            # INN or a URL, so the text is matched as typed (empty: no condition).
+            text = "" if value is None else str(value).strip()
+            lookup = "icontains" if op == "contains" else "istartswith"
+            return Q(**{f"{name}__{lookup}": text}) if text else Q()
         cleaned = self.clean(field, value)
         if op == "ne":
             return ~Q(**{name: cleaned}) | Q(**{f"{name}__isnull": True})
-        lookup = {"eq": "exact", "gt": "gt", "lt": "lt", "gte": "gte", "lte": "lte",
-                  "contains": "icontains", "startswith": "istartswith"}[op]
+        lookup = {"eq": "exact", "gt": "gt", "lt": "lt", "gte": "gte", "lte": "lte"}[op]
         return Q(**{f"{name}__{lookup}": cleaned})
 
 

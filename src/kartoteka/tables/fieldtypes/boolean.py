@@ -42,7 +42,9 @@ class BooleanType(FieldType):
             return True
         if word in FALSE_WORDS or not word:
             return False
-        raise invalid(_("«%(value)s» — ожидается «да» или «нет»."), code="not_a_boolean", value=text)
+        raise invalid(
+            _("«%(value)s» — ожидается «да» или «нет»."), code="not_a_boolean", value=text
+        )
 
     def display(self, field: Any, value: Any) -> str:
         return str(_("Да")) if value else str(_("Нет"))

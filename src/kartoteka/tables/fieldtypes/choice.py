@@ -25,7 +25,9 @@ def choices_of(field: Any) -> list[Any]:
     """The field's options in order, cached on the field instance."""
     cached = getattr(field, "_choices_cache", None)
     if cached is None:
-        cached = list(field.choices.all()) if field.pk else list(getattr(field, "_spec_choices", []))
+        cached = (
+            list(field.choices.all()) if field.pk else list(getattr(field, "_spec_choices", []))
+        )
         field._choices_cache = cached
     return cached
 
@@ -43,7 +45,10 @@ def match_choice(field: Any, value: Any) -> str:
     allowed = ", ".join(f"«{o.label}»" for o in options)
     raise invalid(
         _("«%(value)s» — нет такого варианта в поле «%(field)s». Допустимо: %(allowed)s."),
-        code="unknown_choice", value=text, field=field.label, allowed=allowed,
+        code="unknown_choice",
+        value=text,
+        field=field.label,
+        allowed=allowed,
     )
 
 

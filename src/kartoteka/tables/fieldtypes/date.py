@@ -15,8 +15,18 @@ from rest_framework import serializers
 from .base import FieldType, invalid
 
 DATE_OPERATORS = (
-    "eq", "ne", "gt", "lt", "gte", "lte", "between", "empty", "not_empty",
-    "today", "this_week", "this_month",
+    "eq",
+    "ne",
+    "gt",
+    "lt",
+    "gte",
+    "lte",
+    "between",
+    "empty",
+    "not_empty",
+    "today",
+    "this_week",
+    "this_month",
 )
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 _RU = re.compile(r"^(\d{1,2})[./-](\d{1,2})[./-](\d{2}|\d{4})$")
@@ -90,9 +100,7 @@ class DateType(FieldType):
         return None if value is None else value.isoformat()
 
     def form_field(self, field: Any, **kwargs: Any) -> forms.Field:
-        kwargs.setdefault(
-            "widget", forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-        )
+        kwargs.setdefault("widget", forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
         return forms.DateField(
             input_formats=["%Y-%m-%d", "%d.%m.%Y", "%d.%m.%y"], **self._form_kwargs(field, kwargs)
         )

@@ -44,7 +44,8 @@ class DateTimeType(FieldType):
                 if not m:
                     raise invalid(
                         _("«%(value)s» — не дата и время; ожидается дд.мм.гггг чч:мм."),
-                        code="not_a_datetime", value=text,
+                        code="not_a_datetime",
+                        value=text,
                     )
                 hour, minute = int(m.group(1)), int(m.group(2))
                 second = int(m.group(3) or 0)

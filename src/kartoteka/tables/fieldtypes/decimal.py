@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import models
@@ -42,7 +42,12 @@ class DecimalType(FieldType):
         if not number.is_finite():
             raise invalid(_("«%(value)s» — не число."), code="not_a_number", value=value)
         places = self.places(field)
-        number = number.quantize(Decimal(1).scaleb(-places))
+        try:
+            number = number.quantize(Decimal(1).scaleb(-places))
+        except InvalidOperation:  # more digits than the decimal context holds
+            raise invalid(
+                _("Число %(value)s слишком велико."), code="out_of_range", value=value
+            ) from None
         if len(number.as_tuple().digits) > MAX_DIGITS:
             raise invalid(_("Число %(value)s слишком велико."), code="out_of_range", value=value)
         return number
@@ -55,6 +60,10 @@ class DecimalType(FieldType):
 
     def serializer_field(self, field: Any, **kwargs: Any) -> serializers.Field:
         return serializers.DecimalField(
-            max_digits=MAX_DIGITS, decimal_places=self.places(field), allow_null=True,
-            required=False, coerce_to_string=True, **kwargs,
+            max_digits=MAX_DIGITS,
+            decimal_places=self.places(field),
+            allow_null=True,
+            required=False,
+            coerce_to_string=True,
+            **kwargs,
         )

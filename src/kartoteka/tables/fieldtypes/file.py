@@ -35,7 +35,9 @@ class FileType(FieldType):
             return None
         normalized = posixpath.normpath(name)
         if normalized.startswith(("/", "..")) or "/../" in f"/{normalized}/" or "\x00" in name:
-            raise invalid(_("«%(value)s» — недопустимое имя файла."), code="bad_file_name", value=text)
+            raise invalid(
+                _("«%(value)s» — недопустимое имя файла."), code="bad_file_name", value=text
+            )
         return normalized
 
     def clean_value(self, field: Any, value: Any) -> Any:

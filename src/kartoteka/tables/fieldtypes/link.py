@@ -63,7 +63,9 @@ class LinkType(FieldType):
         if record_id is None:
             raise invalid(
                 _("«%(value)s» не найдено в таблице «%(table)s»."),
-                code="link_not_found", value=text, table=field.link_table.label,
+                code="link_not_found",
+                value=text,
+                table=field.link_table.label,
             )
         return record_id
 
@@ -99,7 +101,8 @@ class LinkType(FieldType):
 
         model = model_for(field.link_table)
         options = [("", "—")] + [
-            (r.pk, str(r)) for r in model.objects.filter(record_state="active").order_by("id")[:1000]
+            (r.pk, str(r))
+            for r in model.objects.filter(record_state="active").order_by("id")[:1000]
         ]
         return forms.TypedChoiceField(
             choices=options, coerce=int, empty_value=None, **self._form_kwargs(field, kwargs)

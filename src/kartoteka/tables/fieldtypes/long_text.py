@@ -29,7 +29,9 @@ class LongTextType(FieldType):
         if len(text) > MAX_LENGTH:
             raise invalid(
                 _("Слишком длинный текст: %(n)s символов, допустимо не больше %(limit)s."),
-                code="too_long", n=len(text), limit=MAX_LENGTH,
+                code="too_long",
+                n=len(text),
+                limit=MAX_LENGTH,
             )
         return text or None
 

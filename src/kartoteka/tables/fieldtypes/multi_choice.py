@@ -18,7 +18,8 @@ from rest_framework import serializers
 from .base import FieldType, invalid
 from .choice import choices_of, match_choice
 
-_SPLIT = re.compile(r"[,;\n]")
+#: What separates options written as text: «опт, розница», «опт; розница», one per line.
+SEPARATORS = re.compile(r"[,;\n]")
 
 
 class MultiChoiceType(FieldType):
@@ -48,7 +49,7 @@ class MultiChoiceType(FieldType):
         text = text.strip()
         if text.startswith(",") and text.endswith(","):
             text = text.strip(",")
-        return self._keys(field, _SPLIT.split(text))
+        return self._keys(field, SEPARATORS.split(text))
 
     def clean_value(self, field: Any, value: Any) -> Any:
         if isinstance(value, list | tuple | set):
@@ -75,7 +76,9 @@ class MultiChoiceType(FieldType):
     def serializer_field(self, field: Any, **kwargs: Any) -> serializers.Field:
         return serializers.ListField(
             child=serializers.ChoiceField(choices=[o.key for o in choices_of(field)]),
-            allow_null=True, required=False, **kwargs,
+            allow_null=True,
+            required=False,
+            **kwargs,
         )
 
     def filter_q(self, field: Any, op: str, value: Any = None, *, user: Any = None) -> Q:

@@ -1,4 +1,4 @@
-"""Shared parsing of numbers written the Russian way: ``1 234,56``, ``1234.56``, ``-5``, ``12 %``."""
+"""Numbers written the Russian way: ``1 234,56``, ``1234.56``, ``-5``, ``12 %``."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def format_decimal(value: Decimal, places: int) -> str:
     sign = "-" if quantized < 0 else ""
     text = f"{abs(quantized):f}"
     whole, _sep, frac = text.partition(".")
-    groups = []
+    groups: list[str] = []
     while whole:
         groups.insert(0, whole[-3:])
         whole = whole[:-3]

@@ -49,6 +49,9 @@ class TextType(FieldType):
 
     def serializer_field(self, field: Any, **kwargs: Any) -> serializers.Field:
         return serializers.CharField(
-            allow_null=True, allow_blank=True, required=False, max_length=self.max_length(field),
+            allow_null=True,
+            allow_blank=True,
+            required=False,
+            max_length=self.max_length(field),
             **kwargs,
         )

@@ -34,11 +34,15 @@ class UrlType(FieldType):
         try:
             _validate(text)
         except ValidationError:
-            raise invalid(_("«%(value)s» — не адрес сайта."), code="not_a_url", value=text) from None
+            raise invalid(
+                _("«%(value)s» — не адрес сайта."), code="not_a_url", value=text
+            ) from None
         return text
 
     def html(self, value: str) -> str:
-        return format_html('<a href="{}" rel="noopener noreferrer" target="_blank">{}</a>', value, value)
+        return format_html(
+            '<a href="{}" rel="noopener noreferrer" target="_blank">{}</a>', value, value
+        )
 
     def serializer_field(self, field: Any, **kwargs: Any) -> serializers.Field:
         return serializers.CharField(allow_null=True, allow_blank=True, required=False, **kwargs)

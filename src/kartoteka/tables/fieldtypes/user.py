@@ -64,7 +64,9 @@ class UserType(FieldType):
                     found = user
                     break
         if found is None:
-            raise invalid(_("Пользователь «%(value)s» не найден."), code="user_not_found", value=text)
+            raise invalid(
+                _("Пользователь «%(value)s» не найден."), code="user_not_found", value=text
+            )
         return found.pk
 
     def display(self, field: Any, value: Any) -> str:

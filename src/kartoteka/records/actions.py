@@ -1,0 +1,62 @@
+"""Table actions: commands beyond create/update/delete that a table offers as buttons.
+
+An action (e.g. «Выписать счёт» on counterparties, «Счёт оплачен» on invoices) is a
+:class:`TableAction` registered in :data:`table_actions` under ``"<table key>.<action key>"``.
+The card shows record actions as buttons, the grid offers them on the selection, and the API runs
+them by key — every path calls the same ``run``, which calls the domain services (actor first,
+one transaction), so the rules and rights of the action hold everywhere.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any
+
+from kartoteka.core.actor import Actor
+from kartoteka.core.registry import Registry
+from kartoteka.tables.models import Table
+
+
+@dataclass
+class ActionResult:
+    """What an action did: a message for people and, optionally, where to go next."""
+
+    message: str
+    redirect_to: str = ""
+    data: dict[str, Any] | None = None
+
+
+class TableAction(ABC):
+    """Base of actions. ``many`` actions accept several records at once (the grid selection)."""
+
+    table_key: str = ""
+    key: str = ""
+    label: str = ""
+    many: bool = False
+    style: str = "primary"
+    confirm: str = ""
+
+    @abstractmethod
+    def run(
+        self, actor: Actor, table: Table, ids: list[int], params: dict[str, Any]
+    ) -> ActionResult:
+        """Carry the action out on the records ``ids`` (raise domain errors to refuse)."""
+
+
+table_actions: Registry[TableAction] = Registry("table_actions")
+
+
+def actions_for(table: Table) -> list[TableAction]:
+    prefix = f"{table.key}."
+    return [a for key, a in table_actions.items() if key.startswith(prefix)]
+
+
+def get_action(table: Table, key: str) -> TableAction | None:
+    return table_actions.find(f"{table.key}.{key}")
+
+
+def register_action(action: TableAction) -> None:
+    key = f"{action.table_key}.{action.key}"
+    if key not in table_actions:
+        table_actions.register(key, action)

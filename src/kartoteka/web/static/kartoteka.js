@@ -1,0 +1,191 @@
+/* Behaviour of the pages that HTML alone cannot give: row selection, the filter builder and the
+   type-ahead pickers. No build step: plain JavaScript, initialised on load and after HTMX swaps. */
+(function () {
+  "use strict";
+
+  function readJSON(id) {
+    var el = document.getElementById(id);
+    return el ? JSON.parse(el.textContent) : null;
+  }
+
+  /* -- selection of grid rows ---------------------------------------------------------------- */
+  function initSelection(root) {
+    var form = root.querySelector ? root.querySelector("#bulk-form") : null;
+    if (!form && root.id === "bulk-form") form = root;
+    if (!form) form = document.getElementById("bulk-form");
+    if (!form || form.dataset.ready) return;
+    form.dataset.ready = "1";
+    var pageBox = form.querySelector("[data-select-page]");
+    var allField = form.querySelector("[data-select-all-filter]");
+    var counter = form.querySelector("[data-selected-count]");
+    var selectFilter = form.querySelector("[data-select-filter]");
+    var boxes = function () { return form.querySelectorAll("input[name=ids]"); };
+
+    function refresh() {
+      var all = boxes(), checked = 0;
+      all.forEach(function (b) { if (b.checked) checked++; });
+      var total = parseInt(counter.dataset.total || "0", 10);
+      if (allField.value === "1") {
+        counter.textContent = counter.dataset.labelAll + " " + total.toLocaleString("ru-RU");
+      } else {
+        counter.textContent = counter.dataset.labelSome + " " + checked;
+      }
+      var any = checked > 0 || allField.value === "1";
+      form.querySelectorAll("[data-bulk]").forEach(function (b) { b.disabled = !any; });
+      if (pageBox) pageBox.checked = all.length > 0 && checked === all.length;
+      if (selectFilter) selectFilter.hidden = !(all.length > 0 && checked === all.length && total > all.length && allField.value !== "1");
+    }
+    if (pageBox) pageBox.addEventListener("change", function () {
+      boxes().forEach(function (b) { b.checked = pageBox.checked; });
+      if (!pageBox.checked) allField.value = "";
+      refresh();
+    });
+    form.addEventListener("change", function (e) {
+      if (e.target.name === "ids" && !e.target.checked) allField.value = "";
+      refresh();
+    });
+    if (selectFilter) selectFilter.addEventListener("click", function () {
+      allField.value = "1";
+      refresh();
+    });
+    refresh();
+  }
+
+  /* -- the filter builder -------------------------------------------------------------------- */
+  function makeInput(name, value, meta, op) {
+    if (meta && meta.options && meta.options.length && (op === "eq" || op === "ne" || op === "contains")) {
+      var sel = document.createElement("select");
+      sel.name = name;
+      sel.className = "form-select form-select-sm w-auto";
+      meta.options.forEach(function (o) {
+        var opt = document.createElement("option");
+        opt.value = o[0]; opt.textContent = o[1];
+        if (String(value) === String(o[0])) opt.selected = true;
+        sel.appendChild(opt);
+      });
+      return sel;
+    }
+    var input = document.createElement("input");
+    input.name = name;
+    input.value = value || "";
+    input.className = "form-control form-control-sm w-auto";
+    if (meta && (meta.type === "date" || meta.type === "datetime")) input.placeholder = "дд.мм.гггг";
+    return input;
+  }
+
+  function hidden(name) {
+    var h = document.createElement("input");
+    h.type = "hidden"; h.name = name; h.value = "";
+    return h;
+  }
+
+  function renderRow(row, meta, valueless) {
+    var field = row.querySelector("[data-field]");
+    var opSel = row.querySelector("[data-op]");
+    var slot = row.querySelector("[data-value-slot]");
+    var m = meta[field.value] || { ops: [], options: [] };
+    var wanted = opSel.value || opSel.dataset.selected;
+    opSel.innerHTML = "";
+    m.ops.forEach(function (o) {
+      var opt = document.createElement("option");
+      opt.value = o[0]; opt.textContent = o[1];
+      if (o[0] === wanted) opt.selected = true;
+      opSel.appendChild(opt);
+    });
+    var op = opSel.value;
+    var keep1 = slot.querySelector("[name=fv]"), keep2 = slot.querySelector("[name=fv2]");
+    var v1 = keep1 ? keep1.value : slot.dataset.value, v2 = keep2 ? keep2.value : slot.dataset.value2;
+    slot.innerHTML = "";
+    slot.className = "d-flex gap-1";
+    if (valueless.indexOf(op) >= 0) {
+      slot.appendChild(hidden("fv"));
+      slot.appendChild(hidden("fv2"));
+    } else if (op === "between") {
+      slot.appendChild(makeInput("fv", v1, m, op));
+      slot.appendChild(makeInput("fv2", v2, m, op));
+    } else {
+      slot.appendChild(makeInput("fv", v1, m, op));
+      slot.appendChild(hidden("fv2"));
+    }
+  }
+
+  function initFilters() {
+    var form = document.getElementById("filter-form");
+    if (!form || form.dataset.ready) return;
+    form.dataset.ready = "1";
+    var meta = readJSON("filter-meta") || {};
+    var valueless = readJSON("valueless-ops") || [];
+    var list = form.querySelector("#conditions");
+    var tpl = form.querySelector("#condition-template");
+    form.querySelectorAll("[data-condition]").forEach(function (r) {
+      if (!tpl.content.contains(r)) renderRow(r, meta, valueless);
+    });
+    form.addEventListener("change", function (e) {
+      var row = e.target.closest("[data-condition]");
+      if (!row) return;
+      if (e.target.matches("[data-field]")) row.querySelector("[data-op]").value = "";
+      if (e.target.matches("[data-field], [data-op]")) renderRow(row, meta, valueless);
+    });
+    form.addEventListener("click", function (e) {
+      if (e.target.matches("[data-add-condition]")) {
+        var node = tpl.content.firstElementChild.cloneNode(true);
+        list.appendChild(node);
+        renderRow(node, meta, valueless);
+      } else if (e.target.matches("[data-remove-condition]")) {
+        e.target.closest("[data-condition]").remove();
+      }
+    });
+  }
+
+  /* -- type-ahead pickers for links and users ------------------------------------------------ */
+  function initPickers(root) {
+    (root.querySelectorAll ? root : document).querySelectorAll("[data-picker]").forEach(function (box) {
+      if (box.dataset.ready) return;
+      box.dataset.ready = "1";
+      var hiddenInput = box.querySelector("input[type=hidden]");
+      var text = box.querySelector("[data-picker-text]");
+      var list = box.querySelector("[data-picker-list]");
+      var timer = null;
+      function search() {
+        fetch(box.dataset.url + "?q=" + encodeURIComponent(text.value), { credentials: "same-origin" })
+          .then(function (r) { return r.text(); })
+          .then(function (html) { list.innerHTML = html; list.hidden = false; });
+      }
+      text.addEventListener("input", function () {
+        if (!text.value) hiddenInput.value = "";
+        clearTimeout(timer);
+        timer = setTimeout(search, 200);
+      });
+      text.addEventListener("focus", function () { if (!list.innerHTML) search(); else list.hidden = false; });
+      list.addEventListener("mousedown", function (e) {
+        var item = e.target.closest("[data-id]");
+        if (!item) return;
+        e.preventDefault();
+        hiddenInput.value = item.dataset.id;
+        text.value = item.dataset.title;
+        list.hidden = true;
+      });
+      text.addEventListener("blur", function () { setTimeout(function () { list.hidden = true; }, 150); });
+    });
+  }
+
+  /* -- moving rows up and down (column order) ------------------------------------------------ */
+  document.addEventListener("click", function (e) {
+    var btn = e.target.closest("[data-move]");
+    if (!btn) return;
+    var row = btn.closest("tr");
+    if (btn.dataset.move === "up" && row.previousElementSibling) {
+      row.parentNode.insertBefore(row, row.previousElementSibling);
+    } else if (btn.dataset.move === "down" && row.nextElementSibling) {
+      row.parentNode.insertBefore(row.nextElementSibling, row);
+    }
+  });
+
+  function init(root) {
+    initSelection(root || document);
+    initFilters();
+    initPickers(root || document);
+  }
+  document.addEventListener("DOMContentLoaded", function () { init(document); });
+  document.addEventListener("htmx:afterSettle", function (e) { init(e.target); });
+})();
