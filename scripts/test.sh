@@ -51,7 +51,7 @@ fi
 run_suite() {
   local name="$1"; shift
   say "Test suite on $name"
-  "$@" "$BIN/pytest" -p no:cacheprovider -q
+  "$@" "$BIN/pytest" -p no:cacheprovider -q -n "${KARTOTEKA_TEST_WORKERS:-2}"
   local code=$?
   if [ $code -eq 5 ]; then say "!!! no tests ran on $name"; return 1; fi
   return $code
