@@ -14,38 +14,10 @@ The figures are for people and for later issues to compare against; nothing here
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 import time
-from pathlib import Path
 
-
-def _prepare_env() -> str | None:
-    os.environ.setdefault("KARTOTEKA_DATA_DIR", tempfile.mkdtemp(prefix="kartoteka-bench-"))
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith("postgres"):
-        return None
-    import psycopg
-
-    base = url.rsplit("/", 1)[0]
-    name = f"kartoteka_bench_{os.getpid()}"
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    os.environ["DATABASE_URL"] = f"{base}/{name}"
-    return name
-
-
-def _drop(name: str | None, url: str) -> None:
-    if not name:
-        return
-    import psycopg
-    from django.db import connections
-
-    connections.close_all()
-    base = url.rsplit("/", 1)[0]
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+from _env import drop_database, setup_django
 
 
 def rows(n: int, offset: int = 0) -> list[dict[str, object]]:
@@ -70,13 +42,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=20_000)
     args = parser.parse_args()
-    original_url = os.environ.get("DATABASE_URL", "")
-    created_db = _prepare_env()
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kartoteka.config.settings")
-    import django
-
-    django.setup()
+    created_db = setup_django()
     from django.db import connection
 
     from kartoteka.core.actor import Actor
@@ -156,7 +122,7 @@ def main() -> int:
             f"raw SELECT {raw_page_s * 1000:.1f} ms"
         )
     finally:
-        _drop(created_db, original_url)
+        drop_database(created_db)
     return 0
 
 

@@ -77,6 +77,8 @@ def const(value: object) -> dict[str, object]:
 
 
 CURRENT_USER = {"kind": "current_user"}
+#: Columns big grids are sorted and filtered by get a database index.
+INDEXED = {"indexed": True}
 TODAY = {"kind": "today"}
 
 TABLES = [
@@ -86,7 +88,7 @@ TABLES = [
         "crm",
         title_template="{name}",
         fields=(
-            F("name", "Название", "text", required=True),
+            F("name", "Название", "text", required=True, options=INDEXED),
             F("kind", "Вид", "choice", choices=KIND_CHOICES, default=const("legal")),
             F("inn", "ИНН", "text", unique=True, options={"max_length": 12, "validator": "inn"}),
             F(
@@ -100,10 +102,24 @@ TABLES = [
             F("email", "E-mail", "email"),
             F("website", "Сайт", "url", show_in_grid=False),
             F("address", "Адрес", "text", options={"max_length": 500}, show_in_grid=False),
-            F("city", "Город", "text"),
+            F("city", "Город", "text", options=INDEXED),
             F("manager", "Менеджер", "user", default=CURRENT_USER),
-            F("type", "Тип", "choice", choices=TYPE_CHOICES, default=const("potential")),
-            F("status", "Статус", "choice", choices=STATUS_CHOICES, default=const("cold")),
+            F(
+                "type",
+                "Тип",
+                "choice",
+                choices=TYPE_CHOICES,
+                default=const("potential"),
+                options=INDEXED,
+            ),
+            F(
+                "status",
+                "Статус",
+                "choice",
+                choices=STATUS_CHOICES,
+                default=const("cold"),
+                options=INDEXED,
+            ),
             F("source", "Источник", "choice", choices=SOURCES, show_in_grid=False),
             F("comment", "Комментарий", "long_text", show_in_grid=False),
             F("no_mailing", "Не отправлять рассылки", "boolean", show_in_grid=False),
@@ -143,7 +159,7 @@ TABLES = [
                 required=True,
                 options={"subtable": True},
             ),
-            F("date", "Дата", "date", required=True, default=TODAY),
+            F("date", "Дата", "date", required=True, default=TODAY, options=INDEXED),
             F("work_type", "Вид работы", "choice", choices=WORK_TYPES, required=True),
             F("description", "Описание", "long_text"),
             F("result", "Результат", "long_text"),
@@ -218,8 +234,8 @@ TABLES = [
         "crm",
         title_template="№{number} от {date}",
         fields=(
-            F("number", "Номер", "text", required=True),
-            F("date", "Дата", "date", required=True, default=TODAY),
+            F("number", "Номер", "text", required=True, options=INDEXED),
+            F("date", "Дата", "date", required=True, default=TODAY, options=INDEXED),
             F("company", "Наша компания", "link", link="companies"),
             F(
                 "counterparty",
@@ -270,7 +286,7 @@ TABLES = [
             F("assignee", "Исполнитель", "user"),
             F("author", "Автор", "user", default=CURRENT_USER, read_only=True),
             F("hours_needed", "Нужно часов", "decimal", options={"decimal_places": 1}),
-            F("deadline", "Срок", "datetime"),
+            F("deadline", "Срок", "datetime", options=INDEXED),
             F("priority", "Приоритет", "choice", choices=PRIORITIES, default=const("normal")),
             F("state", "Состояние", "choice", choices=TASK_STATES, default=const("new")),
             F("counterparty", "Контрагент", "link", link="counterparties"),

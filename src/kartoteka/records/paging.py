@@ -4,7 +4,7 @@
 keyset page instead remembers the sort value and id of the row at its edge (the *cursor*) and asks
 for rows after (or before) it, which an index answers directly. The order is always
 ``(column, id)`` so rows with equal values keep a stable order; empty values sort last in both
-directions.
+directions, read by a second index-friendly query (see :func:`_walk`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import F, Q, QuerySet
+from django.db.models import Q, QuerySet
 
 #: Above this many rows an unfiltered PostgreSQL count is taken from the planner's statistics.
 ESTIMATE_ABOVE = 200_000
@@ -54,39 +54,72 @@ def decode_cursor(cursor: str) -> tuple[Any, int] | None:
         return None
 
 
-def _order(column: str, descending: bool, reverse: bool) -> list[Any]:
-    desc = descending != reverse
-    nulls = {"nulls_first": True} if reverse else {"nulls_last": True}
+def _order(column: str, desc: bool) -> list[str]:
     if column == "id":
         return ["-id" if desc else "id"]
-    expr = F(column).desc(**nulls) if desc else F(column).asc(**nulls)
-    return [expr, "-id" if desc else "id"]
+    return [f"-{column}" if desc else column, "-id" if desc else "id"]
 
 
-def _after(column: str, descending: bool, value: Any, pk: int) -> Q:
-    """Rows after (value, pk) in the forward order."""
-    gt, pk_gt = ("lt", "lt") if descending else ("gt", "gt")
+def _beyond(column: str, desc: bool, value: Any, pk: int) -> Q:
+    """Rows that come after ``(value, pk)`` in the order ``(column desc?, id desc?)``."""
+    op = "lt" if desc else "gt"
     if column == "id":
-        return Q(**{f"id__{pk_gt}": pk})
-    if value is None:
-        return Q(**{f"{column}__isnull": True, f"id__{pk_gt}": pk})
-    return (
-        Q(**{f"{column}__{gt}": value})
-        | Q(**{column: value, f"id__{pk_gt}": pk})
-        | Q(**{f"{column}__isnull": True})
-    )
+        return Q(**{f"id__{op}": pk})
+    return Q(**{f"{column}__{op}": value}) | Q(**{column: value, f"id__{op}": pk})
 
 
-def _before(column: str, descending: bool, value: Any, pk: int) -> Q:
-    """Rows before (value, pk) in the forward order."""
-    lt, pk_lt = ("gt", "gt") if descending else ("lt", "lt")
+def _walk(
+    qs: QuerySet, column: str, desc: bool, start: tuple[Any, int] | None, limit: int
+) -> list[Any]:
+    """Up to ``limit`` rows in the order ``(column, id)`` (``desc`` flips both) with empty
+    values at the end, starting after ``start``.
+
+    Filled values and empty ones are read by separate queries — ``column IS NOT NULL ORDER BY
+    column, id`` and ``column IS NULL ORDER BY id`` — because each of those is a plain index scan
+    on SQLite and PostgreSQL, while one ``ORDER BY column NULLS LAST`` is not.
+    """
     if column == "id":
-        return Q(**{f"id__{pk_lt}": pk})
-    if value is None:
-        return Q(**{f"{column}__isnull": False}) | Q(
-            **{f"{column}__isnull": True, f"id__{pk_lt}": pk}
-        )
-    return Q(**{f"{column}__{lt}": value}) | Q(**{column: value, f"id__{pk_lt}": pk})
+        page = qs.order_by(*_order("id", desc))
+        if start is not None:
+            page = page.filter(_beyond("id", desc, None, start[1]))
+        return list(page[:limit])
+    rows: list[Any] = []
+    in_filled = start is None or start[0] is not None
+    if in_filled:
+        filled = qs.filter(**{f"{column}__isnull": False}).order_by(*_order(column, desc))
+        if start is not None:
+            filled = filled.filter(_beyond(column, desc, start[0], start[1]))
+        rows = list(filled[:limit])
+    if len(rows) < limit:
+        empty = qs.filter(**{f"{column}__isnull": True}).order_by(*_order("id", desc))
+        if start is not None and start[0] is None:
+            empty = empty.filter(_beyond("id", desc, None, start[1]))
+        rows += list(empty[: limit - len(rows)])
+    return rows
+
+
+def _walk_back(
+    qs: QuerySet, column: str, desc: bool, start: tuple[Any, int] | None, limit: int
+) -> list[Any]:
+    """Up to ``limit`` rows before ``start`` (from the end without it), nearest first."""
+    if column == "id":
+        page = qs.order_by(*_order("id", not desc))
+        if start is not None:
+            page = page.filter(_beyond("id", not desc, None, start[1]))
+        return list(page[:limit])
+    rows: list[Any] = []
+    in_empty = start is None or start[0] is None
+    if in_empty:
+        empty = qs.filter(**{f"{column}__isnull": True}).order_by(*_order("id", not desc))
+        if start is not None:
+            empty = empty.filter(_beyond("id", not desc, None, start[1]))
+        rows = list(empty[:limit])
+    if len(rows) < limit:
+        filled = qs.filter(**{f"{column}__isnull": False}).order_by(*_order(column, not desc))
+        if start is not None and start[0] is not None:
+            filled = filled.filter(_beyond(column, not desc, start[0], start[1]))
+        rows += list(filled[: limit - len(rows)])
+    return rows
 
 
 def keyset_page(
@@ -98,34 +131,28 @@ def keyset_page(
     cursor: str | None = None,
     direction: str = "next",
 ) -> KeysetPage:
-    """One page of ``qs`` ordered by ``(column, id)``.
+    """One page of ``qs`` ordered by ``(column, id)``, empty values last.
 
     ``direction`` is ``"next"`` (rows after ``cursor``; the first page without one), ``"prev"``
     (rows before ``cursor``) or ``"last"``. ``column`` is a model attribute name (``manager_id``
     for relations).
     """
     decoded = decode_cursor(cursor) if cursor else None
-    reverse = direction in ("prev", "last")
-    page_qs = qs.order_by(*_order(column, descending, reverse))
-    if decoded is not None and direction in ("next", "prev"):
-        value, pk = decoded
-        edge = _after if direction == "next" else _before
-        page_qs = page_qs.filter(edge(column, descending, value, pk))
-    rows = list(page_qs[: size + 1])
-    more = len(rows) > size
-    rows = rows[:size]
-    if reverse:
-        rows.reverse()
     if direction == "next":
+        rows = _walk(qs, column, descending, decoded, size + 1)
+        more = len(rows) > size
+        rows = rows[:size]
         has_next, has_prev = more, decoded is not None
-    elif direction == "prev":
-        has_next, has_prev = True, more
-    else:  # last
-        has_next, has_prev = False, more
-    attname = column
+    else:
+        start = decoded if direction == "prev" else None
+        rows = _walk_back(qs, column, descending, start, size + 1)
+        more = len(rows) > size
+        rows = rows[:size]
+        rows.reverse()
+        has_next, has_prev = direction == "prev", more
 
     def cursor_of(row: Any) -> str:
-        return encode_cursor(getattr(row, attname), row.pk)
+        return encode_cursor(getattr(row, column), row.pk)
 
     return KeysetPage(
         rows=rows,

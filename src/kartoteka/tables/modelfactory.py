@@ -157,6 +157,9 @@ def build_model(table: Table, fields: list[Field], registry: Apps) -> type[Dynam
         model_field.db_column = field.db_column
         if field.unique:
             model_field._unique = True
+        elif field.options.get("indexed"):
+            # Columns people sort and filter big grids by get an index (``options.indexed``).
+            model_field.db_index = True
         attrs[field.key] = model_field
     model = cast(type[DynamicRecord], type(f"T{table.pk}", (DynamicRecord,), attrs))
     model._kt_table_id = table.pk

@@ -28,7 +28,7 @@ from kartoteka.tables.modelfactory import fields_of
 from kartoteka.tables.models import Field, Table
 from kartoteka.web.forms import apply_errors, record_form_class
 from kartoteka.web.gridstate import GridState, parse_state
-from kartoteka.web.present import cells
+from kartoteka.web.present import grid_row_html
 
 TAB_LABELS = [
     ("active", gettext_lazy("Активные")),
@@ -178,7 +178,11 @@ def table_list(request: HttpRequest, key: str) -> HttpResponse:
     except RecordValidationError as exc:
         error = "; ".join(e.message for e in exc.errors)
         page, total, estimated, totals = None, 0, False, {}
-    rows = [(record, cells(record, columns)) for record in (page.rows if page else [])]
+    base_url = reverse("table", args=[table.key])
+    rows = [
+        (record, grid_row_html(record, columns, f"{base_url}{record.pk}/"))
+        for record in (page.rows if page else [])
+    ]
     context = {
         "table": table,
         "columns": columns,

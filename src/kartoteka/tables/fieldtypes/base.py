@@ -111,6 +111,11 @@ class FieldType(ABC):
     def to_json(self, field: Field, value: Any) -> Any:
         return value
 
+    def edit_text(self, field: Field, text: str) -> str:
+        """What an edit box shows for a text value (stored or typed); types that store a
+        canonical form people don't type (phones) show it formatted."""
+        return text
+
     def from_json(self, field: Field, data: Any) -> Any:
         return self.clean(field, data)
 
@@ -177,8 +182,10 @@ class ParsedFormField(forms.CharField):
         super().__init__(**kwargs)
 
     def prepare_value(self, value: Any) -> Any:
-        if value is None or isinstance(value, str):
+        if value is None:
             return value
+        if isinstance(value, str):
+            return self.ftype.edit_text(self.meta_field, value)
         return self.ftype.display(self.meta_field, value)
 
     def to_python(self, value: Any) -> Any:

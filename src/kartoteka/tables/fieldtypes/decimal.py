@@ -58,6 +58,12 @@ class DecimalType(FieldType):
     def to_json(self, field: Any, value: Any) -> Any:
         return None if value is None else f"{Decimal(value):f}"
 
+    def form_field(self, field: Any, **kwargs: Any) -> Any:
+        from django import forms
+
+        kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "decimal"}))
+        return super().form_field(field, **kwargs)
+
     def serializer_field(self, field: Any, **kwargs: Any) -> serializers.Field:
         return serializers.DecimalField(
             max_digits=MAX_DIGITS,

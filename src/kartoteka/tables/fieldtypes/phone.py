@@ -8,6 +8,7 @@ Russian habits are understood: a leading ``8`` means ``+7``, ten digits mean a R
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 import phonenumbers
@@ -42,6 +43,16 @@ def normalize_phone(text: str, region: str = DEFAULT_REGION) -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+@lru_cache(maxsize=65536)
+def format_phone(value: str) -> str:
+    """``+79123456789`` → ``+7 912 345-67-89``; cached, as grids show thousands of phones."""
+    try:
+        number = phonenumbers.parse(value, None)
+    except phonenumbers.NumberParseException:
+        return str(value)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
 class PhoneType(FieldType):
     key = "phone"
     label = _("Телефон")
@@ -60,13 +71,22 @@ class PhoneType(FieldType):
         return normalized
 
     def display(self, field: Any, value: Any) -> str:
-        if not value:
-            return ""
-        try:
-            number = phonenumbers.parse(value, None)
-        except phonenumbers.NumberParseException:
-            return str(value)
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+        return format_phone(value) if value else ""
+
+    def edit_text(self, field: Any, text: str) -> str:
+        stored = text.startswith("+") and text[1:].isdigit()
+        return format_phone(text) if stored else text
+
+    def form_field(self, field: Any, **kwargs: Any) -> Any:
+        from django import forms
+
+        kwargs.setdefault(
+            "widget",
+            forms.TextInput(
+                attrs={"type": "tel", "autocomplete": "tel", "placeholder": "+7 (912) 345-67-89"}
+            ),
+        )
+        return super().form_field(field, **kwargs)
 
     def serializer_field(self, field: Any, **kwargs: Any) -> serializers.Field:
         return serializers.CharField(allow_null=True, allow_blank=True, required=False, **kwargs)

@@ -1,0 +1,48 @@
+"""Shared set-up of the benchmarks: a throwaway data directory or PostgreSQL database, Django."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+
+def setup_django() -> str | None:
+    """Point Kartoteka at a fresh database; returns the PostgreSQL database to drop, if any."""
+    os.environ.setdefault("KARTOTEKA_DATA_DIR", tempfile.mkdtemp(prefix="kartoteka-bench-"))
+    created = None
+    url = os.environ.get("DATABASE_URL", "")
+    if url.startswith("postgres"):
+        import psycopg
+
+        base = url.rsplit("/", 1)[0]
+        created = f"kartoteka_bench_{os.getpid()}"
+        with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{created}"')
+        os.environ["KARTOTEKA_BENCH_ORIGINAL_URL"] = url
+        os.environ["DATABASE_URL"] = f"{base}/{created}"
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kartoteka.config.settings")
+    import django
+
+    django.setup()
+    return created
+
+
+def drop_database(name: str | None) -> None:
+    if not name:
+        return
+    import psycopg
+    from django.db import connections
+
+    connections.close_all()
+    base = os.environ["KARTOTEKA_BENCH_ORIGINAL_URL"].rsplit("/", 1)[0]
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))
+    return ordered[index]
