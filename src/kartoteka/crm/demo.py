@@ -565,7 +565,7 @@ def load_demo(seed: int = 2026, counterparties: int = 300) -> dict[str, int]:
     Returns:
         How many records of each kind were created, keyed by Russian names.
     """
-    from kartoteka.records.services import create_records, update_records
+    from kartoteka.records.services import create_records
 
     actor = Actor.system("demo", source="demo")
     counterparty_table = _table("counterparties")
@@ -590,11 +590,7 @@ def load_demo(seed: int = 2026, counterparties: int = 300) -> dict[str, int]:
             create_records(actor, _table("contacts"), contacts)
         work = _write_work(actor, plan, ids, managers, "history")
         invoices = _write_invoices(actor, plan, ids, managers, company_id)
-        clients = [
-            pk for pk, p in zip(ids, plan.counterparties, strict=True) if p.outcome == "paid"
-        ]
-        if clients:
-            update_records(actor, counterparty_table, {pk: {"type": "client"} for pk in clients})
+        work += sum(1 for p in plan.counterparties if p.outcome == "paid")
         work += _write_work(actor, plan, ids, managers, "after")
         work += _write_work(actor, plan, ids, managers, "planned")
         tasks = _write_tasks(actor, plan, ids, managers)
@@ -685,7 +681,12 @@ def _write_work(
     from kartoteka.records.services import create_records
 
     table = _table("client_work")
-    steps = [getattr(p, part) for p in plan.counterparties]
+    # Payments are not written here: marking the invoice paid makes the payment rule add the
+    # «Получение оплаты» row, as it does for a person pressing «Счёт оплачен».
+    steps = [
+        [step for step in getattr(p, part) if step.work_type != "payment"]
+        for p in plan.counterparties
+    ]
     written = 0
     for wave in range(max((len(s) for s in steps), default=0)):
         rows: list[Row] = [
@@ -701,7 +702,9 @@ def _write_work(
 def _write_invoices(
     actor: Actor, plan: DemoPlan, ids: list[int], managers: list[int], company_id: int
 ) -> int:
-    from kartoteka.records.services import create_records
+    """Invoices with their items; the paid ones are then marked paid, which (by the payment
+    rule) adds their «Получение оплаты» rows and makes their counterparties clients."""
+    from kartoteka.records.services import create_records, update_records
 
     pairs = [
         (pk, p, p.invoice)
@@ -724,12 +727,15 @@ def _write_invoices(
                 "due_date": invoice.due_date,
                 "total": invoice.total,
                 "vat": vat_included(invoice.total),
-                "paid": invoice.paid_date is not None,
-                "paid_date": invoice.paid_date,
             }
             for pk, p, invoice in pairs
         ],
     )
+    paid = {
+        record.pk: {"paid": True, "paid_date": invoice.paid_date}
+        for record, (_pk, _p, invoice) in zip(created, pairs, strict=True)
+        if invoice.paid_date is not None
+    }
     items: list[Row] = [
         {
             "invoice": record.pk,
@@ -744,6 +750,8 @@ def _write_invoices(
         for name, quantity, unit, price in invoice.items
     ]
     create_records(actor, _table("invoice_items"), items)
+    if paid:
+        update_records(actor, _table("invoices"), paid)
     return len(created)
 
 

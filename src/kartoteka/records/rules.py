@@ -95,7 +95,58 @@ class TableRules:
         """Follow-up writes after a state change."""
 
 
-table_rules: Registry[TableRules] = Registry("table_rules")
+class CompositeRules(TableRules):
+    """Several rule sets of one table, run hook by hook in the order they were registered
+    (e.g. the invoice totals and the invoice payment rules of ``invoices``)."""
+
+    def __init__(self, parts: list[TableRules]) -> None:
+        self.parts = parts
+
+    def prepare(self, ctx: RuleContext, rows: list[RowChange]) -> None:
+        for part in self.parts:
+            part.prepare(ctx, rows)
+
+    def clean(self, ctx: RuleContext, rows: list[RowChange]) -> None:
+        for part in self.parts:
+            part.clean(ctx, rows)
+
+    def before_save(self, ctx: RuleContext, rows: list[RowChange]) -> None:
+        for part in self.parts:
+            part.before_save(ctx, rows)
+
+    def after_save(self, ctx: RuleContext, rows: list[RowChange]) -> None:
+        for part in self.parts:
+            part.after_save(ctx, rows)
+
+    def clean_state(self, ctx: RuleContext, records: list[Any], state: str) -> None:
+        for part in self.parts:
+            part.clean_state(ctx, records, state)
+
+    def after_state(self, ctx: RuleContext, records: list[Any], state: str) -> None:
+        for part in self.parts:
+            part.after_state(ctx, records, state)
+
+
+class RulesRegistry(Registry[TableRules]):
+    """Table key → its rules; registering a second rule set for a table composes the two
+    instead of refusing, so independent modules can each add rules to one table."""
+
+    def register(self, key: str, item: TableRules) -> TableRules:
+        current = self.find(key)
+        if current is None:
+            return super().register(key, item)
+        if isinstance(current, CompositeRules):
+            if any(type(p) is type(item) for p in current.parts):
+                raise KeyError(f"{self.name}: {type(item).__name__} already registered for {key}")
+            current.parts.append(item)
+            return current
+        if type(current) is type(item):
+            raise KeyError(f"{self.name}: {type(item).__name__} already registered for {key}")
+        self._items[key] = CompositeRules([current, item])
+        return self._items[key]
+
+
+table_rules: RulesRegistry = RulesRegistry("table_rules")
 _NO_RULES = TableRules()
 
 

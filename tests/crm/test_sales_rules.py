@@ -1,0 +1,340 @@
+"""The rules of the sales process (SPEC §4) on every path, refusals changing nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from kartoteka.core.actor import Actor
+from kartoteka.core.exceptions import RecordValidationError, RuleViolation
+from kartoteka.crm import services as sales
+from kartoteka.records.models import RecordChange
+from kartoteka.records.services import (
+    create_record,
+    trash_records,
+    update_record,
+    update_records,
+)
+from kartoteka.tables.modelfactory import model_for
+
+SYSTEM = Actor.system("tests")
+D = dt.date
+
+
+@pytest.fixture
+def manager(manager_user):
+    return Actor.for_user(manager_user)
+
+
+@pytest.fixture
+def company(table):
+    return create_record(
+        SYSTEM, table("companies"), {"name": "ООО «Картотека»", "is_default": True}
+    )
+
+
+@pytest.fixture
+def fabrika(table, manager_user):
+    return create_record(
+        SYSTEM, table("counterparties"), {"name": "Шоколадная фабрика", "manager": manager_user.pk}
+    )
+
+
+NOV_2 = D(2026, 11, 2)
+
+
+def work(table, actor, counterparty, status=None, *, day=NOV_2, done=True, kind="call"):
+    return create_record(
+        actor,
+        table("client_work"),
+        {
+            "counterparty": counterparty.pk,
+            "date": day,
+            "work_type": kind,
+            "done": done,
+            "status": status,
+        },
+    )
+
+
+def status_of(table, record) -> str:
+    return model_for(table("counterparties")).objects.get(pk=record.pk).status
+
+
+def snapshot(table) -> tuple:
+    cp = model_for(table("counterparties"))
+    rows = model_for(table("client_work"))
+    return (
+        list(cp.objects.order_by("id").values_list("id", "status", "type")),
+        list(rows.objects.order_by("id").values_list("id", "status", "record_state")),
+        RecordChange.objects.count(),
+    )
+
+
+def test_status_before_is_filled_from_the_counterparty_and_status_follows_done_rows(
+    table, manager, fabrika
+):
+    # when
+    first = work(table, manager, fabrika, "interested", day=D(2026, 11, 1))
+    second = work(table, manager, fabrika, "negotiation", day=D(2026, 11, 3))  # skips a stage
+    # then
+    assert (first.status_before, second.status_before) == ("cold", "interested")
+    assert status_of(table, fabrika) == "negotiation"
+
+
+def test_planned_rows_change_nothing_until_done(table, manager, fabrika):
+    # given
+    planned = work(table, manager, fabrika, "proposal", done=False)
+    assert status_of(table, fabrika) == "cold"
+    # when
+    update_record(manager, table("client_work"), planned.pk, {"done": True})
+    # then
+    assert status_of(table, fabrika) == "proposal"
+
+
+def test_deleting_the_latest_row_recomputes_the_status(table, manager, fabrika):
+    # given
+    work(table, manager, fabrika, "interested", day=D(2026, 11, 1))
+    latest = work(table, manager, fabrika, "proposal", day=D(2026, 11, 5))
+    # when
+    trash_records(manager, table("client_work"), [latest.pk])
+    # then
+    assert status_of(table, fabrika) == "interested"
+
+
+def test_deleting_every_row_returns_the_status_from_before_the_work(table, manager, fabrika):
+    only = work(table, manager, fabrika, "interested")
+    trash_records(manager, table("client_work"), [only.pk])
+    assert status_of(table, fabrika) == "cold"
+
+
+def test_a_later_date_wins_over_a_later_id(table, manager, fabrika):
+    work(table, manager, fabrika, "proposal", day=D(2026, 11, 10))
+    work(table, manager, fabrika, "negotiation", day=D(2026, 11, 1))
+    assert status_of(table, fabrika) == "proposal"
+
+
+def test_going_back_a_stage_is_refused_and_nothing_changes(table, manager, fabrika):
+    # given
+    work(table, manager, fabrika, "proposal")
+    before = snapshot(table)
+    # when
+    with pytest.raises(RuleViolation) as refused:
+        work(table, manager, fabrika, "interested", day=D(2026, 11, 4))
+    # then
+    assert refused.value.rule == "forward_only"
+    assert "только вперёд" in refused.value.message
+    assert snapshot(table) == before
+
+
+def test_refusal_at_any_stage_before_payment_and_it_sticks(table, manager, admin, fabrika):
+    # given
+    work(table, manager, fabrika, "interested", day=D(2026, 11, 1))
+    # when: refused at «Заинтересован»
+    work(table, manager, fabrika, "refused", day=D(2026, 11, 2))
+    # then
+    assert status_of(table, fabrika) == "refused"
+    before = snapshot(table)
+    with pytest.raises(RuleViolation) as refused:
+        work(table, manager, fabrika, "proposal", day=D(2026, 11, 3))
+    assert refused.value.rule == "refused_stays_refused"
+    assert snapshot(table) == before
+    # when: the administrator reopens the client
+    reopened = work(table, admin, fabrika, "interested", day=D(2026, 11, 4))
+    # then: the status follows and history keeps who did it
+    assert status_of(table, fabrika) == "interested"
+    change = RecordChange.objects.filter(
+        table=table("counterparties"), record_id=fabrika.pk, action="update"
+    ).latest("id")
+    assert change.changes == {"status": ["refused", "interested"]}
+    assert change.user_id == admin.user_id
+    assert reopened.status_before == "refused"
+
+
+def test_a_person_cannot_pick_a_system_work_type(table, manager, fabrika):
+    before = snapshot(table)
+    with pytest.raises(RuleViolation) as refused:
+        work(table, manager, fabrika, "invoice", kind="invoice")
+    assert refused.value.rule == "system_work_type"
+    assert snapshot(table) == before
+
+
+def test_status_before_cannot_be_typed(table, manager, fabrika):
+    with pytest.raises(RecordValidationError) as refused:
+        create_record(
+            manager,
+            table("client_work"),
+            {"counterparty": fabrika.pk, "work_type": "call", "status_before": "paid"},
+        )
+    assert [e.code for e in refused.value.errors] == ["read_only"]
+
+
+def test_the_status_of_a_counterparty_is_not_set_by_hand_even_in_bulk(table, manager, fabrika):
+    before = snapshot(table)
+    with pytest.raises(RuleViolation) as refused:
+        update_records(
+            manager.via("bulk"), table("counterparties"), {fabrika.pk: {"status": "paid"}}
+        )
+    assert refused.value.rule == "status_follows_work"
+    assert snapshot(table) == before
+
+
+def test_issue_invoice_creates_the_invoice_and_the_work_row(
+    table, manager, fabrika, company, manager_user
+):
+    # given
+    work(table, manager, fabrika, "proposal", day=D(2026, 11, 1))
+    # when
+    invoice = sales.issue_invoice(manager, fabrika.pk)
+    second = sales.issue_invoice(manager, fabrika.pk)
+    # then
+    today = timezone.localdate()
+    assert invoice.number == f"{today.year}-0001" and second.number == f"{today.year}-0002"
+    assert (invoice.date, invoice.company_id, invoice.counterparty_id, invoice.manager_id) == (
+        today,
+        company.pk,
+        fabrika.pk,
+        manager_user.pk,
+    )
+    rows = model_for(table("client_work")).objects.filter(work_type="invoice").order_by("id")
+    assert [(r.status_before, r.status, r.done) for r in rows] == [
+        ("proposal", "invoice", True),
+        ("invoice", "invoice", True),
+    ]
+    assert status_of(table, fabrika) == "invoice"
+
+
+def test_invoice_numbers_continue_after_existing_ones(table, manager, fabrika, company):
+    year = timezone.localdate().year
+    create_record(
+        SYSTEM,
+        table("invoices"),
+        {"number": f"{year}-0041", "counterparty": fabrika.pk, "company": company.pk},
+    )
+    assert sales.issue_invoice(manager, fabrika.pk).number == f"{year}-0042"
+
+
+def test_issue_invoice_without_our_company_is_refused_and_changes_nothing(table, manager, fabrika):
+    before = snapshot(table)
+    with pytest.raises(sales.SalesError) as refused:
+        sales.issue_invoice(manager, fabrika.pk)
+    assert refused.value.code == "no_company"
+    assert snapshot(table) == before
+    assert model_for(table("invoices")).objects.count() == 0
+
+
+def test_invoice_paid_makes_a_client_and_locks_the_potential_rows(table, manager, fabrika, company):
+    # given
+    call = work(table, manager, fabrika, "interested", day=D(2026, 11, 1))
+    invoice = sales.issue_invoice(manager, fabrika.pk)
+    # when
+    today = timezone.localdate()
+    changed = sales.mark_invoices_paid(manager, [invoice.pk], paid_date=today)
+    # then
+    stored = model_for(table("invoices")).objects.get(pk=invoice.pk)
+    cp = model_for(table("counterparties")).objects.get(pk=fabrika.pk)
+    payment = model_for(table("client_work")).objects.get(work_type="payment")
+    assert changed == 1
+    assert (stored.paid, stored.paid_date) == (True, today)
+    assert (cp.type, cp.status) == ("client", "paid")
+    assert (payment.status_before, payment.status, payment.done, payment.date) == (
+        "invoice",
+        "paid",
+        True,
+        today,
+    )
+    # and: marking it paid again changes nothing
+    before = snapshot(table)
+    assert sales.mark_invoices_paid(manager, [invoice.pk]) == 0
+    assert snapshot(table) == before
+    # and: the rows of the potential period are locked
+    with pytest.raises(RuleViolation) as refused:
+        update_record(manager, table("client_work"), call.pk, {"description": "правка"})
+    assert refused.value.rule == "locked_after_payment"
+    with pytest.raises(RuleViolation):
+        trash_records(manager, table("client_work"), [call.pk])
+    assert snapshot(table) == before
+    # and: new rows carry no status
+    later = work(table, manager, fabrika, None, day=today)
+    assert (later.status_before, later.status) == (None, None)
+    with pytest.raises(RuleViolation) as refused:
+        work(table, manager, fabrika, "paid", day=today)
+    assert refused.value.rule == "client_rows_no_status"
+    assert status_of(table, fabrika) == "paid"
+
+
+def test_paying_several_invoices_of_one_client_at_once(table, manager, fabrika, company):
+    first = sales.issue_invoice(manager, fabrika.pk)
+    second = sales.issue_invoice(manager, fabrika.pk)
+    assert sales.mark_invoices_paid(manager, [first.pk, second.pk]) == 2
+    payments = model_for(table("client_work")).objects.filter(work_type="payment").order_by("id")
+    assert [p.status for p in payments] == ["paid", None]
+
+
+def test_ticking_paid_in_the_form_follows_the_same_rule(table, manager, fabrika, company):
+    invoice = sales.issue_invoice(manager, fabrika.pk)
+    update_record(manager, table("invoices"), invoice.pk, {"paid": True})
+    assert model_for(table("counterparties")).objects.get(pk=fabrika.pk).type == "client"
+    stored = model_for(table("invoices")).objects.get(pk=invoice.pk)
+    assert stored.paid_date == timezone.localdate()
+
+
+def test_only_an_administrator_undoes_a_payment(table, manager, admin, fabrika, company):
+    invoice = sales.issue_invoice(manager, fabrika.pk)
+    sales.mark_invoices_paid(manager, [invoice.pk])
+    with pytest.raises(RuleViolation) as refused:
+        update_record(manager, table("invoices"), invoice.pk, {"paid": False})
+    assert refused.value.rule == "payment_undo_admin_only"
+    update_record(admin, table("invoices"), invoice.pk, {"paid": False})
+    assert model_for(table("invoices")).objects.get(pk=invoice.pk).paid is False
+
+
+def test_actions_run_from_the_card(client_admin_page, table, fabrika, company):
+    response = client_admin_page.post(f"/t/counterparties/{fabrika.pk}/action/issue_invoice/")
+    invoice = model_for(table("invoices")).objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == f"/t/invoices/{invoice.pk}/"
+    client_admin_page.post(f"/t/invoices/{invoice.pk}/action/mark_paid/")
+    assert model_for(table("invoices")).objects.get().paid is True
+
+
+@pytest.fixture
+def client_admin_page(client, admin_user):
+    client.force_login(admin_user)
+    return client
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_invoice_numbers_never_repeat(table, company):
+    # Two transactions at once on a real server: SQLite's single writer makes this trivially
+    # true, so the test means something on PostgreSQL; it runs on both all the same.
+    import threading
+
+    from django.db import connection, connections, transaction
+
+    numbers: list[str] = []
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(2)
+
+    def take() -> None:
+        try:
+            barrier.wait(timeout=10)
+            with transaction.atomic():
+                numbers.append(sales.next_invoice_number(company.pk, 2026))
+        except BaseException as exc:  # reported by the assertion below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    # The in-memory SQLite test database is one connection: one taker there, two elsewhere.
+    takers = 1 if connection.vendor == "sqlite" else 2
+    barrier = threading.Barrier(takers)
+    threads = [threading.Thread(target=take) for _ in range(takers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert errors == []
+    assert len(numbers) == len(set(numbers)) == len(threads)
