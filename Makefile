@@ -35,8 +35,12 @@ messages: install
 	cd src/kartoteka && DJANGO_SETTINGS_MODULE=kartoteka.config.settings ../../$(BIN)/django-admin makemessages -l en --ignore '*/migrations/*' --no-obsolete
 	cd src/kartoteka && DJANGO_SETTINGS_MODULE=kartoteka.config.settings ../../$(BIN)/django-admin compilemessages -l en
 
+# BENCH_ROWS=100000 make bench for a quick run; the targets are stated for 1,000,000.
+BENCH_ROWS ?= 1000000
 bench: install
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/grid.py --rows $(BENCH_ROWS)
+	$(BIN)/python benchmarks/funnel.py --rows $(BENCH_ROWS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache

@@ -9,6 +9,7 @@
     kartoteka run                       init + demo (first time) + worker + serve
     kartoteka export --table KEY --format csv|xlsx -o FILE [--filter FIELD=VALUE …] [--ids 1,2,3]
                      [--encoding cp1251|utf-8] [--delimiter ';'|',']
+    kartoteka reindex [--table KEY]     rebuild the search index (of one table)
     kartoteka manage …                  any Django management command
 
 Every command honours ``KARTOTEKA_DATA_DIR`` and ``DATABASE_URL``.
@@ -192,6 +193,24 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reindex(args: argparse.Namespace) -> int:
+    """Rebuild the search index of one table or of all tables."""
+    from kartoteka.core.actor import Actor
+    from kartoteka.core.exceptions import KartotekaError
+    from kartoteka.search.services import reindex
+
+    try:
+        counts = reindex(
+            Actor.system("cli reindex", source="cli"), [args.table] if args.table else None
+        )
+    except KartotekaError as exc:
+        return _fail(exc.message)
+    for key, rows in counts.items():
+        print(f"{key}: {rows}")
+    print(f"Поисковый индекс перестроен: таблиц {len(counts)}, строк {sum(counts.values())}.")
+    return 0
+
+
 def cmd_manage(args: argparse.Namespace) -> int:
     from django.core.management import execute_from_command_line
 
@@ -249,6 +268,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--delimiter", default=";", help="для CSV: «;» (по умолчанию) или «,»")
     p.add_argument("-o", "--output", required=True, help="файл, в который выгрузить")
     p.set_defaults(fn=cmd_export)
+
+    p = sub.add_parser("reindex", help="перестроить поисковый индекс")
+    p.add_argument("--table", help="только эта таблица (ключ, например counterparties)")
+    p.set_defaults(fn=cmd_reindex)
 
     p = sub.add_parser("manage", help="команда Django")
     p.add_argument("rest", nargs=argparse.REMAINDER)

@@ -338,3 +338,16 @@ def test_concurrent_invoice_numbers_never_repeat(table, company):
         t.join(timeout=30)
     assert errors == []
     assert len(numbers) == len(set(numbers)) == len(threads)
+
+
+def test_invoice_paid_on_a_grid_selection(client_admin_page, table, fabrika, company, manager):
+    first = sales.issue_invoice(manager, fabrika.pk)
+    second = sales.issue_invoice(manager, fabrika.pk)
+    grid = client_admin_page.get("/t/invoices/").content.decode()
+    assert 'data-action="mark_paid"' in grid
+    response = client_admin_page.post(
+        "/t/invoices/action/mark_paid/", {"ids": [str(first.pk), str(second.pk)], "query": ""}
+    )
+    assert response.status_code == 302
+    paid = model_for(table("invoices")).objects.filter(paid=True).count()
+    assert paid == 2

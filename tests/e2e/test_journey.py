@@ -70,7 +70,7 @@ def test_administrator_journey_through_a_counterparty(page, server):
     page.goto(server.url + "/t/counterparties/?q=" + title.split()[-1])
     expect(page.get_by_test_id("grid")).not_to_contain_text(title)
     page.get_by_role("link", name="Архив").click()
-    page.fill("input[name=q]", title)
+    page.fill("#search-form input[name=q]", title)
     page.keyboard.press("Enter")
     page.get_by_test_id("grid").get_by_role("link", name=title).click()
 

@@ -570,3 +570,22 @@ def test_change_choices_refuses_removing_an_option_in_use(db):
     # then
     assert caught.value.code == "choice_in_use"
     assert snapshot(table, "kind") == before
+
+
+def test_retype_to_choice_with_a_field_from_the_model_cache(db):
+    # A Field handed out by the model cache carries prefetched (empty) options; the retype must
+    # not see them instead of the options it creates from the values.
+    from kartoteka.records.selectors import list_records
+    from kartoteka.tables.modelfactory import field_of
+    from kartoteka.tables.services import change_field
+    from tests.builders import SYSTEM, make_table
+
+    table = make_table(
+        [{"key": "color", "label": "Цвет", "type": "text"}],
+        [{"color": "красный"}, {"color": "синий"}],
+        key="paints",
+    )
+    change_field(SYSTEM, field_of(table, "color"), type="choice")
+    table.refresh_from_db()
+    stored = sorted(r.color for r in list_records(SYSTEM, table))
+    assert stored == ["v1", "v2"]

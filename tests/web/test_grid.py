@@ -227,3 +227,20 @@ def test_export_of_the_whole_filter_as_xlsx(client_admin, clients):
     data = b"".join(response.streaming_content)
     rows = CalamineWorkbook.from_filelike(BytesIO(data)).get_sheet_by_index(0).to_python()
     assert [row[1] for row in rows[1:]] == ["Альфа", "Бета"]
+
+
+def test_an_administrator_shares_a_view_with_a_group(client_admin, clients, client, manager_user):
+    from django.contrib.auth.models import Group
+
+    # when
+    managers = Group.objects.get(name="Менеджеры")
+    client_admin.post(
+        "/t/counterparties/views/",
+        {"name": "Москва", "query": "ff=city&fo=eq&fv=Москва&fv2=", "groups": str(managers.pk)},
+    )
+    # then: a manager sees it with its count; it has no single owner
+    view = SavedView.objects.get(name="Москва")
+    assert view.owner_id is None and list(view.groups.all()) == [managers]
+    client.force_login(manager_user)
+    html = client.get("/t/counterparties/").content.decode()
+    assert re.search(r"Москва 👥 <span class=\"badge text-bg-light\">2</span>", html)

@@ -78,6 +78,8 @@ INSTALLED_APPS = [
     "kartoteka.records",
     "kartoteka.accounts",
     "kartoteka.grids",
+    "kartoteka.reports",
+    "kartoteka.search",
     "kartoteka.crm",
     "kartoteka.web",
 ]
@@ -194,5 +196,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("KARTOTEKA_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }

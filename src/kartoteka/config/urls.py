@@ -4,5 +4,7 @@ from django.urls import include, path
 
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
+    path("documents/", include("kartoteka.crm.urls")),
+    path("reports/", include("kartoteka.reports.urls")),
     path("", include("kartoteka.web.urls")),
 ]

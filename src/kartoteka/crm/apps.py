@@ -7,6 +7,8 @@ class CrmConfig(AppConfig):
     verbose_name = "CRM"
 
     def ready(self) -> None:
+        from kartoteka.crm.invoices import register_invoice_rules
         from kartoteka.crm.rules import register_rules
 
         register_rules()
+        register_invoice_rules()

@@ -13,6 +13,7 @@ from django.core.management import call_command
 from kartoteka.accounts.services import create_user, ensure_default_groups
 from kartoteka.core.actor import ADMIN_GROUP, Actor
 from kartoteka.crm.spec import CATEGORIES, TABLES
+from kartoteka.search.services import reindex_missing
 from kartoteka.tables.builtin import sync_builtin_tables
 
 CREDENTIALS_FILE = "admin-credentials.txt"
@@ -25,9 +26,11 @@ def sync() -> list[str]:
 
 
 def init(verbosity: int = 1) -> list[str]:
-    """Create or upgrade the database; make the first administrator when there is none."""
+    """Create or upgrade the database; make the first administrator when there is none; index
+    the tables that have records but no search index yet (an upgrade from before search)."""
     call_command("migrate", interactive=False, verbosity=max(0, verbosity - 1))
     created = sync()
+    created += [f"search index {key}" for key in reindex_missing()]
     if not get_user_model().objects.exists():
         password = secrets.token_urlsafe(9)
         create_user(

@@ -27,15 +27,32 @@ class ActionResult:
     data: dict[str, Any] | None = None
 
 
+@dataclass(frozen=True)
+class ActionParam:
+    """An input an action takes with its button (POSTed as ``key``), e.g. a typed e-mail."""
+
+    key: str
+    label: Any  # text or a lazy translation
+    type: str = "text"
+    required: bool = False
+    help_text: Any = ""
+
+
 class TableAction(ABC):
-    """Base of actions. ``many`` actions accept several records at once (the grid selection)."""
+    """Base of actions. ``many`` actions accept several records at once (the grid selection);
+    an action whose :meth:`link` gives a URL is shown as a plain link (print, download)."""
 
     table_key: str = ""
     key: str = ""
-    label: str = ""
+    label: Any = ""  # text or a lazy translation
     many: bool = False
     style: str = "primary"
-    confirm: str = ""
+    confirm: Any = ""
+    params: tuple[ActionParam, ...] = ()
+
+    def link(self, record: Any) -> str | None:
+        """A URL to open instead of running the action by POST (``None``: run it)."""
+        return None
 
     @abstractmethod
     def run(

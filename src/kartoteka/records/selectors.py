@@ -7,7 +7,6 @@ read passes through.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -21,8 +20,8 @@ from kartoteka.core.actor import Actor
 from kartoteka.core.exceptions import FieldError as FieldErrorInfo
 from kartoteka.core.exceptions import NotFound, RecordValidationError
 from kartoteka.records.models import RecordChange
+from kartoteka.search.query import search_filter
 from kartoteka.tables.fieldtypes.base import FilterError
-from kartoteka.tables.fieldtypes.phone import normalize_phone
 from kartoteka.tables.modelfactory import STATE_ACTIVE, STATES, fields_of, model_for
 from kartoteka.tables.models import Field, Table
 
@@ -67,7 +66,9 @@ def list_records(
 
     ``conditions`` combine with AND (``match="all"``) or OR (``match="any"``); ``ordering``
     takes field keys or system columns, ``-`` for descending; ``parent`` is ``(link key, id)``
-    for the rows of a subtable. A bad condition raises ``RecordValidationError``.
+    for the rows of a subtable; ``search`` is quick-search text: every word must occur in the
+    record's searchable values (any case, «ё» = «е», a phone in any written form) or a number may
+    be the record's id. A bad condition raises ``RecordValidationError``.
     """
     qs = base_queryset(actor, table, state=state)
     fields = {f.key: f for f in fields_of(table)}
@@ -83,7 +84,8 @@ def list_records(
     if q is not None:
         qs = qs.filter(q)
     if search.strip():
-        qs = qs.filter(search_q(fields.values(), search))
+        # The search index answers it (kartoteka.search): case folded, «ё» = «е», phones by digits.
+        qs = qs.filter(search_filter(table, search))
     qs = qs.order_by(*_ordering(fields, ordering))
     related = [*relation_fields(table), "created_by", "updated_by"]
     return qs.select_related(*related)
@@ -111,69 +113,6 @@ def _conditions_q(
     for part in parts[1:]:
         combined = (combined | part) if match == "any" else (combined & part)
     return combined
-
-
-#: A word that may be a piece of a phone number: «8», «(912)», «345-67-89», «+7».
-_PHONE_PIECE = re.compile(r"^[+(]*\d[\d()\-.]*$")
-
-
-def _terms(text: str) -> list[list[str]]:
-    """The words of a search; neighbouring number-like words stay together as one term, so a
-    phone written with spaces («8 912 345-67-89») is looked up as one number."""
-    terms: list[list[str]] = []
-    for word in text.split():
-        if _PHONE_PIECE.match(word) and terms and _PHONE_PIECE.match(terms[-1][-1]):
-            terms[-1].append(word)
-        else:
-            terms.append([word])
-    return terms
-
-
-def _phone_q(fields: list[Field], text: str) -> Q:
-    """Phone fields holding ``text`` as a whole number or as a run of its digits."""
-    q = Q()
-    digits = re.sub(r"\D", "", text)
-    phone = normalize_phone(text) if len(digits) >= 5 else None
-    for field in fields:
-        if field.type != "phone":
-            continue
-        if phone:
-            q |= Q(**{field.key: phone})
-        if len(digits) >= 3:
-            tail = digits[1:] if len(digits) == 11 and digits[0] in "78" else digits
-            q |= Q(**{f"{field.key}__contains": tail})
-    return q
-
-
-def _word_q(fields: list[Field], word: str) -> Q:
-    q = _phone_q(fields, word)
-    for field in fields:
-        if field.type == "phone":
-            continue
-        q |= Q(**{f"{field.key}__icontains": word})
-        if "ё" in word.lower() or "е" in word.lower():
-            q |= Q(**{f"{field.key}__icontains": word.lower().replace("ё", "е")})
-            q |= Q(**{f"{field.key}__icontains": word.lower().replace("е", "ё")})
-    if word.isdigit():
-        q |= Q(pk=int(word))
-    # A word no field can hold matches nothing (an empty Q would match everything).
-    return q if q else Q(pk__in=[])
-
-
-def search_q(fields: Iterable[Field], text: str) -> Q:
-    """Quick search: every word must appear in some searchable field; phones match by digits."""
-    searchable = [f for f in fields if f.field_type.searchable]
-    q = Q()
-    for term in _terms(text):
-        term_q = _word_q(searchable, term[0])
-        for word in term[1:]:
-            term_q &= _word_q(searchable, word)
-        if len(term) > 1:
-            whole = _phone_q(searchable, " ".join(term))
-            if whole:
-                term_q |= whole
-        q &= term_q
-    return q
 
 
 def _ordering(fields: dict[str, Field], ordering: Iterable[str]) -> list[Any]:

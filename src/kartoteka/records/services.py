@@ -35,6 +35,7 @@ from kartoteka.core.exceptions import (
 )
 from kartoteka.records.models import RecordChange
 from kartoteka.records.rules import RowChange, RuleContext, rules_for
+from kartoteka.search import services as search
 from kartoteka.tables.modelfactory import (
     STATE_ACTIVE,
     STATE_ARCHIVED,
@@ -352,6 +353,7 @@ def create_records(actor: Actor, table: Table, rows: list[Mapping[str, Any]]) ->
             _raise_integrity(exc)
         for change, obj in zip(changes, created, strict=True):
             change.record = obj
+        search.index_records(table, created, created=True)
         _history_rows(
             ctx,
             "create",
@@ -447,6 +449,10 @@ def _write_updates(ctx: RuleContext, changes: list[RowChange]) -> None:
                 )
     except IntegrityError as exc:
         _raise_integrity(exc)
+    searchable = {f.key for f in ctx.fields.values() if f.field_type.searchable}
+    search.index_records(
+        ctx.table, [c.record for c in changes if searchable.intersection(c.values)]
+    )
     _history_rows(
         ctx,
         "update",
@@ -541,6 +547,7 @@ def purge_records(actor: Actor, table: Table, ids: list[int]) -> int:
                 _clear_links(actor, child_table, link, child_ids)
         _history_rows(ctx, "purge", [(r, {}) for r in records])
         ctx.model.objects.filter(pk__in=pks).delete()
+        search.remove_records(table, pks)
         rules.after_state(ctx, records, "purged")
         _run_callbacks(ctx)
     return len(records)

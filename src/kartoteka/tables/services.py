@@ -4,11 +4,16 @@ table sync both come here.
 Each service takes the :class:`~kartoteka.core.actor.Actor` first, refuses non-administrators,
 changes metadata and the SQL table (through :mod:`kartoteka.tables.schema`) in one transaction,
 and bumps the table's ``schema_version`` so every process rebuilds its model.
+
+Other apps that keep data derived from a table's values (the search index) learn of field
+changes through :data:`schema_listeners`, called inside the same transaction — so the table
+engine never imports them, and a listener that fails rolls the change back.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -19,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from kartoteka.core.actor import Actor
 from kartoteka.core.exceptions import PermissionDenied, SchemaError
+from kartoteka.core.registry import Registry
 from kartoteka.tables import schema
 from kartoteka.tables.converters import converter_for
 from kartoteka.tables.fieldtypes import field_types
@@ -55,6 +61,34 @@ class ChoiceSpec:
     label: str
     color: str = ""
     system_only: bool = False
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """What a schema service did to a field, as :data:`schema_listeners` are told.
+
+    ``action`` is ``"add"``, ``"change"`` or ``"remove"``; ``old_type``/``new_type`` are type
+    keys (``None`` before an add and after a remove); ``values_changed`` says whether stored
+    values may differ afterwards (a removal, a retype, a storage change — not a new, empty column
+    or a label edit).
+    """
+
+    table: Table
+    key: str
+    action: str
+    old_type: str | None
+    new_type: str | None
+    values_changed: bool
+
+
+#: Called with a :class:`FieldChange` after every field change, inside its transaction, with the
+#: table's new model in place. Filled from ``AppConfig.ready()`` (e.g. the search index).
+schema_listeners: Registry[Callable[[FieldChange], None]] = Registry("schema_listeners")
+
+
+def _notify(change: FieldChange) -> None:
+    for listener in schema_listeners.values():
+        listener(change)
 
 
 def _require_admin(actor: Actor) -> None:
@@ -163,6 +197,15 @@ def delete_table(actor: Actor, table: Table) -> None:
 # -- fields --------------------------------------------------------------------------------------
 
 
+def forget_choices(field: Field) -> None:
+    """Drop what a Field instance remembers of its options (our cache and a prefetch), e.g. a
+    Field handed out by the model cache, so the next read sees the database."""
+    field._choices_cache = None  # type: ignore[attr-defined]
+    prefetched = getattr(field, "_prefetched_objects_cache", None)
+    if prefetched:
+        prefetched.pop("choices", None)
+
+
 def _set_choices(field: Field, choices: list[ChoiceSpec] | None) -> None:
     if choices is None:
         return
@@ -198,7 +241,7 @@ def _set_choices(field: Field, choices: list[ChoiceSpec] | None) -> None:
         option.position = position
         option.system_only = spec.system_only
         option.save()
-    field._choices_cache = None  # type: ignore[attr-defined]
+    forget_choices(field)
 
 
 def add_field(
@@ -259,6 +302,7 @@ def add_field(
             raise SchemaError(
                 _("Нельзя сделать поле уникальным: значения повторяются."), code="not_unique"
             ) from None
+        _notify(FieldChange(table, key, "add", None, type, values_changed=False))
     return field
 
 
@@ -276,6 +320,7 @@ def remove_field(actor: Actor, field: Field) -> None:
         schema.remove_column(model, field.key)
         field.delete()
         bump_version(table)
+        _notify(FieldChange(table, field.key, "remove", field.type, None, values_changed=True))
 
 
 def change_field(
@@ -326,7 +371,7 @@ def change_field(
             field.unique = unique
         field.save()
         _set_choices(field, choices)
-        field._choices_cache = None  # type: ignore[attr-defined]
+        forget_choices(field)
         if new_type in ("choice", "multi_choice") and not field.choices.exists():
             _choices_from_values(old, old_model, field)
         new_models = build_registry()
@@ -341,6 +386,7 @@ def change_field(
         if storage_changed:
             _convert_column(old, field, old_model, new_model)
         bump_version(table)
+        _notify(FieldChange(table, field.key, "change", old.type, new_type, storage_changed))
     return field
 
 

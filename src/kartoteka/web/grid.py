@@ -21,6 +21,7 @@ from kartoteka.core.exceptions import KartotekaError, NotFound, RecordValidation
 from kartoteka.grids import selectors as grid_selectors
 from kartoteka.grids import services as grid_services
 from kartoteka.records import selectors, services
+from kartoteka.records.actions import actions_for
 from kartoteka.records.paging import count_rows, keyset_page
 from kartoteka.tables.fieldtypes.base import OPERATOR_LABELS, VALUELESS_OPERATORS
 from kartoteka.tables.fieldtypes.choice import choices_of
@@ -144,6 +145,15 @@ def _filter_meta(table: Table) -> dict[str, Any]:
     return meta
 
 
+def _share_groups(actor: Actor) -> list[Any]:
+    """Groups an administrator may share a saved view with."""
+    if not actor.is_admin:
+        return []
+    from django.contrib.auth.models import Group
+
+    return list(Group.objects.order_by("name"))
+
+
 def _users_for_filter(columns: list[Field]) -> list[tuple[int, str]]:
     if not any(f.type == "user" for f in columns):
         return []
@@ -203,6 +213,8 @@ def table_list(request: HttpRequest, key: str) -> HttpResponse:
         "condition_rows": _condition_rows(table, state),
         "valueless": sorted(VALUELESS_OPERATORS),
         "is_admin": actor.is_admin,
+        "many_actions": [a for a in actions_for(table) if a.many],
+        "share_groups": _share_groups(actor),
     }
     template = (
         "web/table_list.html#grid"
@@ -218,6 +230,10 @@ def save_view(request: HttpRequest, key: str) -> HttpResponse:
     table = _table(request, key)
     state = parse_state(QueryDict(request.POST.get("query", "")))
     fields = {f.key: f for f in fields_of(table)}
+    from django.contrib.auth.models import Group
+
+    group_ids = [int(v) for v in request.POST.getlist("groups") if v.isdigit()]
+    groups = list(Group.objects.filter(pk__in=group_ids)) if group_ids else None
     try:
         view = grid_services.save_view(
             _actor(request),
@@ -227,6 +243,7 @@ def save_view(request: HttpRequest, key: str) -> HttpResponse:
             match=state.match,
             search=state.search,
             ordering=state.order,
+            groups=groups,
         )
     except KartotekaError as exc:
         messages.error(request, exc.message)
@@ -371,6 +388,30 @@ def _run_bulk(
             service(actor, table, ids[start : start + BULK_CHUNK])
             for start in range(0, len(ids), BULK_CHUNK)
         )
+
+
+@login_required
+@require_POST
+def grid_action(request: HttpRequest, key: str, action: str) -> HttpResponse:
+    """Run a table action that takes several records (e.g. «Счёт оплачен») on the selection."""
+    from kartoteka.records.actions import get_action
+
+    table = _table(request, key)
+    found = get_action(table, action)
+    if found is None or not found.many:
+        raise Http404
+    ids, state = _selected_ids(request, table)
+    back = reverse("table", args=[table.key]) + "?" + state.query()
+    if not ids:
+        messages.error(request, _("Не выбрано ни одной записи."))
+        return redirect(back)
+    try:
+        result = found.run(_actor(request, source=f"action:{action}"), table, ids, {})
+    except KartotekaError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, result.message)
+    return redirect(back)
 
 
 EXPORT_FORMATS = {

@@ -159,7 +159,9 @@ def _state(value: Any) -> str:
 
 
 def _source_label(source: str) -> str:
-    base, _sep, rest = source.partition(":")
+    """``form``, ``bulk``, ``import#12``, ``action:issue_invoice:status`` … → words for people."""
+    parts = source.split(":")
+    base = parts[0]
     labels = {
         "form": _("форма"),
         "bulk": _("массовое редактирование"),
@@ -167,11 +169,23 @@ def _source_label(source: str) -> str:
         "demo": _("демо-данные"),
         "system": _("система"),
         "api": _("API"),
+        "export": _("экспорт"),
     }
     text = labels.get(base, base)
-    if rest == "status":
+    if base == "action" and len(parts) > 1:
+        text = _("действие «%(name)s»") % {"name": _action_label(parts[1])}
+    if "status" in parts[1:]:
         text += ", " + _("пересчёт статуса")
     return text
+
+
+def _action_label(key: str) -> str:
+    from kartoteka.records.actions import table_actions
+
+    for name, action in table_actions.items():
+        if name.split(".", 1)[1] == key:
+            return str(action.label)
+    return key
 
 
 def _shown(field: Field, value: Any) -> str:

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from kartoteka.web import grid, views
+from kartoteka.web import grid, search, views
 
 urlpatterns = [
     path(
@@ -13,12 +13,14 @@ urlpatterns = [
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", views.home, name="home"),
+    path("search/", search.search, name="search"),
     path("t/<slug:key>/", grid.table_list, name="table"),
     path("t/<slug:key>/views/", grid.save_view, name="view_save"),
     path("t/<slug:key>/views/<int:pk>/delete/", grid.delete_view, name="view_delete"),
     path("t/<slug:key>/columns/", grid.columns, name="columns"),
     path("t/<slug:key>/bulk/", grid.bulk, name="bulk"),
     path("t/<slug:key>/export/", grid.export, name="export"),
+    path("t/<slug:key>/action/<slug:action>/", grid.grid_action, name="grid_action"),
     path("lookup/<slug:key>/", grid.lookup, name="lookup"),
     path("t/<slug:key>/new/", views.record_add, name="record_add"),
     path("t/<slug:key>/<int:pk>/", views.record_detail, name="record"),

@@ -99,7 +99,7 @@ def record_detail(request: HttpRequest, key: str, pk: int) -> HttpResponse:
             "subtables": subtables,
             "history": history,
             "state_label": STATE_LABELS[record.record_state],
-            "actions": actions_for(table),
+            "actions": [(a, a.link(record)) for a in actions_for(table)],
         },
     )
 
