@@ -244,3 +244,21 @@ def test_an_administrator_shares_a_view_with_a_group(client_admin, clients, clie
     client.force_login(manager_user)
     html = client.get("/t/counterparties/").content.decode()
     assert re.search(r"Москва 👥 <span class=\"badge text-bg-light\">2</span>", html)
+
+
+def test_a_broad_filter_counts_up_to_the_cap(client_admin, table, monkeypatch):
+    from kartoteka.records import paging
+
+    # given: more matching rows than the cap
+    monkeypatch.setattr(paging, "COUNT_CAP", 5)
+    create_records(
+        SYSTEM, table("counterparties"), [{"name": f"Ф{i}", "city": "Омск"} for i in range(8)]
+    )
+    # when
+    broad = client_admin.get("/t/counterparties/?qf_city=Омск").content.decode()
+    narrow = client_admin.get("/t/counterparties/?qf_city=Омск&q=Ф7").content.decode()
+    everyone = client_admin.get("/t/counterparties/").content.decode()
+    # then
+    assert "Всего: более 5" in broad
+    assert "Всего: 1<" in narrow
+    assert "Всего: 8<" in everyone

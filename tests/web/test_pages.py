@@ -291,3 +291,15 @@ def test_table_actions_are_buttons_on_the_card_and_run_through_services(
     assert model_for(table("counterparties")).objects.get(pk=romashka.pk).comment == "VIP"
     change = RecordChange.objects.filter(table=table("counterparties"), action="update").get()
     assert change.source == "action:mark_vip"
+
+
+def test_menu_offers_reports_to_all_and_the_designer_to_administrators(
+    client, admin_user, manager_user
+):
+    client.force_login(admin_user)
+    admin_html = client.get("/").content.decode()
+    client.force_login(manager_user)
+    manager_html = client.get("/").content.decode()
+    assert 'href="/reports/"' in admin_html and 'href="/reports/"' in manager_html
+    assert 'href="/designer/"' in admin_html
+    assert 'href="/designer/"' not in manager_html

@@ -21,6 +21,8 @@ from django.db.models import Q, QuerySet
 
 #: Above this many rows an unfiltered PostgreSQL count is taken from the planner's statistics.
 ESTIMATE_ABOVE = 200_000
+#: A filtered grid counts its rows up to this many, then says «more than».
+COUNT_CAP = 10_000
 
 
 @dataclass
@@ -163,15 +165,26 @@ def keyset_page(
     )
 
 
-def count_rows(qs: QuerySet, *, filtered: bool) -> tuple[int, bool]:
-    """The number of rows and whether it is an estimate (big unfiltered PostgreSQL tables)."""
-    if not filtered and connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass(%s)",
-                [qs.model._meta.db_table],
-            )
-            row = cursor.fetchone()
-        if row and row[0] and row[0] > ESTIMATE_ABOVE:
-            return int(row[0]), True
-    return qs.count(), False
+def count_rows(qs: QuerySet, *, filtered: bool) -> tuple[int, str]:
+    """How many rows ``qs`` has, and how exactly: ``"exact"``, ``"estimate"`` (the planner's
+    statistics of a big unfiltered PostgreSQL table) or ``"at_least"``.
+
+    A filtered count stops at :data:`COUNT_CAP` rows: counting every match of a broad filter over a
+    million rows costs more than the page itself, and «more than 10 000» is what a person needs
+    to know there. (Bulk actions count the exact rows they change on their confirmation page.)
+    """
+    if not filtered:
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass(%s)",
+                    [qs.model._meta.db_table],
+                )
+                row = cursor.fetchone()
+            if row and row[0] and row[0] > ESTIMATE_ABOVE:
+                return int(row[0]), "estimate"
+        return qs.count(), "exact"
+    capped = qs.order_by()[: COUNT_CAP + 1].count()
+    if capped > COUNT_CAP:
+        return COUNT_CAP, "at_least"
+    return capped, "exact"

@@ -19,4 +19,4 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         if not menu or menu[-1]["category"] != category:
             menu.append({"category": category, "tables": []})
         menu[-1]["tables"].append(table)
-    return {"menu": menu}
+    return {"menu": menu, "nav_is_admin": Actor.for_user(request.user).is_admin}

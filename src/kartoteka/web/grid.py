@@ -183,11 +183,11 @@ def table_list(request: HttpRequest, key: str) -> HttpResponse:
             cursor=state.cursor or None,
             direction=state.direction,
         )
-        total, estimated = count_rows(qs, filtered=state.filtered)
+        total, exactness = count_rows(qs, filtered=state.filtered)
         totals = _totals(qs, columns, page.rows)
     except RecordValidationError as exc:
         error = "; ".join(e.message for e in exc.errors)
-        page, total, estimated, totals = None, 0, False, {}
+        page, total, exactness, totals = None, 0, "exact", {}
     base_url = reverse("table", args=[table.key])
     rows = [
         (record, grid_row_html(record, columns, f"{base_url}{record.pk}/"))
@@ -200,7 +200,7 @@ def table_list(request: HttpRequest, key: str) -> HttpResponse:
         "rows": rows,
         "page": page,
         "total": total,
-        "estimated": estimated,
+        "exactness": exactness,
         "totals": totals,
         "grid": state,
         "query": state.query(),

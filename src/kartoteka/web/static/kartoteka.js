@@ -26,7 +26,9 @@
       all.forEach(function (b) { if (b.checked) checked++; });
       var total = parseInt(counter.dataset.total || "0", 10);
       if (allField.value === "1") {
-        counter.textContent = counter.dataset.labelAll + " " + total.toLocaleString("ru-RU");
+        counter.textContent = counter.dataset.exact === "1"
+          ? counter.dataset.labelAll + " " + total.toLocaleString("ru-RU")
+          : counter.dataset.labelAll.replace(/:\s*$/, "");
       } else {
         counter.textContent = counter.dataset.labelSome + " " + checked;
       }
