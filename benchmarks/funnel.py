@@ -216,7 +216,7 @@ def main() -> int:
     finally:
         drop_database(created_db)
         if not args.reuse:
-            _remove_sqlite_dir(created_db)
+            _remove_data_dir()
     return 0
 
 
@@ -272,8 +272,8 @@ def measure(system: Any, managers: list[int]) -> None:
     print(f"worst year funnel p95: {worst:.0f} ms (target < {target} ms at 1,000,000)")
 
 
-def _remove_sqlite_dir(created_db: str | None) -> None:
-    """Delete the throwaway SQLite data directory (a million rows take a few hundred MB)."""
+def _remove_data_dir() -> None:
+    """Delete the throwaway data directory (on SQLite a million rows take a few hundred MB)."""
     import os
     import shutil
 
@@ -281,7 +281,7 @@ def _remove_sqlite_dir(created_db: str | None) -> None:
     from django.db import connections
 
     data_dir = str(settings.DATA_DIR)
-    if created_db is None and "kartoteka-bench-" in os.path.basename(data_dir):
+    if os.path.basename(data_dir).startswith("kartoteka-bench-"):
         connections.close_all()
         shutil.rmtree(data_dir, ignore_errors=True)
 

@@ -89,3 +89,16 @@ def test_the_chocolate_factory_becomes_a_client(page, server):
     form.locator("textarea[name='edit-client_work-result']").fill("правка задним числом")
     form.get_by_role("button", name="Сохранить изменения").click()
     expect(page.get_by_test_id("edit-row-form")).to_contain_text("Правило «после оплаты»")
+
+    # and: the funnel of this month shows it at every stage, skipped «Переговоры» included
+    page.goto(server.url + "/reports/funnel/")
+    table = page.get_by_test_id("funnel-table")
+    headers = [h.strip() for h in table.locator("thead th").all_inner_texts()]
+    column = headers.index("Администратор")
+    stages = table.locator("tbody tr")
+    assert stages.count() == 6
+    for i in range(6):
+        cells = stages.nth(i).locator("th, td").all_inner_texts()
+        assert cells[column].strip() == "1", (cells[0], cells[column])
+    page.get_by_test_id("funnel-table").locator("tbody tr").last.locator("a").first.click()
+    expect(page.get_by_text("Шоколадная фабрика")).to_be_visible()

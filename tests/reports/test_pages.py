@@ -112,7 +112,7 @@ def test_drill_down_links_to_the_cards(client_admin, history):
     page = client_admin.get(FUNNEL).content.decode()
     listing = client_admin.get(hrefs(page, "total")[-1]).content.decode()
     assert f'href="/t/counterparties/{history.ids["D"]}/"' in listing
-    assert "1 контрагент" in listing
+    assert 'контрагентов: <span data-testid="members-count">1</span>' in listing
 
 
 def test_drill_down_of_an_unknown_stage_is_not_found(client_admin, history):

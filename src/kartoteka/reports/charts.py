@@ -42,6 +42,7 @@ def funnel_chart(funnel: Funnel, link: Callable[[FunnelRow], str]) -> SafeString
         width = round(max(bar_area * row.count / largest, 2.0), 1)
         x = round(label_width + (bar_area - width) / 2, 1)
         middle = y + row_height / 2
+        inside = width > 60
         info = (
             _("из пред. %(prev)s · из первого %(first)s")
             % {"prev": _percent(row.conversion_prev), "first": _percent(row.conversion_first)}
@@ -50,9 +51,9 @@ def funnel_chart(funnel: Funnel, link: Callable[[FunnelRow], str]) -> SafeString
         )
         parts.append(
             format_html(
-                '<a href="{}" data-stage="{}"><title>{}: {}</title>'
+                '<a href="{}" data-stage="{}" style="text-decoration:none"><title>{}: {}</title>'
                 '<rect x="{}" y="{}" width="{}" height="{}" rx="4" fill="{}"/>'
-                '<text x="{}" y="{}" text-anchor="middle" dominant-baseline="central" '
+                '<text x="{}" y="{}" text-anchor="{}" dominant-baseline="central" '
                 'fill="{}" font-weight="600">{}</text></a>'
                 '<text x="{}" y="{}" text-anchor="end" dominant-baseline="central">{}</text>'
                 '<text x="{}" y="{}" dominant-baseline="central" fill="#6c757d" '
@@ -66,9 +67,11 @@ def funnel_chart(funnel: Funnel, link: Callable[[FunnelRow], str]) -> SafeString
                 width,
                 row_height,
                 row.stage.color,
-                label_width + bar_area / 2,
+                # The count inside the bar, or beside it when the bar is too narrow.
+                label_width + bar_area / 2 if inside else round(x + width + 6, 1),
                 middle,
-                "#fff" if width > 60 else "#212529",
+                "middle" if inside else "start",
+                "#fff" if inside else "#212529",
                 _number(row.count),
                 label_width - 12,
                 middle,

@@ -3,7 +3,8 @@
 **Stages** are the options of «Контрагенты → Статус» in their order, without «Отказ» (key
 ``refused``). They are read from the metadata on every call, so stages an administrator renamed,
 added or reordered are reported as they now stand; counting uses each stage's *position*, injected
-into the SQL as a ``CASE status WHEN 'cold' THEN 0 …`` expression (a key that is no longer an
+into the SQL as a small derived table ``(key, position)`` joined to the rows, or as a ``CASE
+status WHEN 'cold' THEN 0 …`` expression where a value is read once (a key that is no longer an
 option, an empty status and «Отказ» get no position).
 
 **Which work rows count.** Rows of «Работа с клиентом» that are done and active (archived and
@@ -24,9 +25,9 @@ as it is.
 
 **Mode «Когорта»** (``cohort``). The counterparties created in the period, each counted at every
 stage up to the furthest it has reached to date — the highest position among its current status,
-the results of its rows and their «Статус до» (any date). A refused counterparty thus counts up
-to the stage it refused at (the «Статус до» of its refusal row); one that reached «Выписан счёт»
-and refused counts at every stage through «Выписан счёт».
+the results of its rows and the «Статус до» of its refusal rows (any date). A refused
+counterparty thus counts up to the stage it refused at; one that reached «Выписан счёт» and
+refused counts at every stage through «Выписан счёт».
 
 **Refusals at a stage.** Counterparties with a done row whose result is «Отказ» and whose «Статус
 до» is that stage: dated in the period (``period`` mode); at any date, among the cohort
@@ -50,17 +51,30 @@ day S was entered is the first such day in the period; in ``cohort`` mode the fi
 actor (access rights plug in there), active or archived — an archived counterparty's history
 happened — but not those in the trash.
 
-**How it is computed.** One statement. The row sources are the selector's querysets compiled to
-SQL. An inner ``GROUP BY counterparty`` folds each counterparty's stage-moving rows (only rows
-that change the stage or refuse are read) into per-stage flags and first-entry dates; the outer
-query crosses those per-counterparty rows with the N stage numbers and groups by *(manager,
-stage, days to the next stage)*. The database therefore returns at most managers × stages ×
-distinct day counts rows — a bounded histogram, whatever the number of counterparties — from
-which Python adds up the counts and reads the exact median (the average of the two middle values
-for an even count, as ``percentile_cont(0.5)`` would). The same statement, one histogram, on
-SQLite and PostgreSQL: no database-specific percentile function, no sort of every value.
-:func:`funnel_members` selects the ids from the very same per-counterparty rows, so a drill-down
-lists exactly the counterparties a number counts.
+**How it is computed.** One SQL statement whose row sources are the selector's querysets
+(compiled, so access rights hold), in layers (see :class:`_FunnelQuery`):
+
+- ``y`` — one ``GROUP BY counterparty`` over the rows that *move* a counterparty (result ≠
+  «Статус до»; most rows are calls that move nothing and are dropped by the cheapest test first):
+  the first day it entered each stage; ``z`` — the same over refusal rows (few);
+- ``x`` — counterparties (the selector's, filtered by manager / cohort) joined to ``y`` and ``z``:
+  a row per counterparty that counts anywhere, with a 0/1 flag per stage for «counted» and
+  «refused», and per stage the days to the next stage;
+- ``x`` is materialised once and grouped twice: by manager (the counts) and, per stage, by the
+  number of days (a histogram). The database returns at most managers + stages × distinct day
+  counts rows, however many counterparties there are; Python adds the counts up and reads the
+  exact median off the histogram (the mean of the two middle values for an even count, as
+  ``percentile_cont(0.5)`` would) — the same statement on SQLite and PostgreSQL, no sort of every
+  value, no row ever loaded into Python.
+
+Planning notes. SQLite keeps no histograms and would walk a whole year of rows through the date
+index with a lookup per row — several times slower than a plain scan — so on SQLite the span of
+the data decides between an index range and a scan (:attr:`_FunnelQuery.narrow`). PostgreSQL
+runs the statement without JIT (:func:`~kartoteka.reports.sql.analytic_session`): compiling its
+expressions costs more than it saves. :func:`funnel_members` — the drill-down — applies the same
+conditions to the same row sources as ``EXISTS`` subqueries, so a page of 50 counterparties costs
+milliseconds and lists exactly the counterparties a number counts (the tests hold every number
+against its list).
 """
 
 from __future__ import annotations
@@ -118,9 +132,10 @@ class Stage:
     index: int
 
 
-def funnel_stages() -> list[Stage]:
+def funnel_stages(actor: Actor | None = None) -> list[Stage]:
     """The stages in order, from the options of «Контрагенты → Статус», without «Отказ»."""
-    status = field_of(get_table(Actor.system("report"), "counterparties"), "status")
+    actor = actor or Actor.system("report")
+    status = field_of(get_table(actor, "counterparties"), "status")
     options = [c for c in choices_of(status) if c.key != REFUSED]
     return [Stage(c.key, c.label, c.color or "#0d6efd", i) for i, c in enumerate(options)]
 
@@ -290,9 +305,9 @@ class _FunnelQuery:
     Three layers, each a derived table of the next:
 
     1. ``y`` — per counterparty, from its stage-moving work rows: ``a<s>`` the first day it
-       entered stage *s* (from the period's start on, in ``period`` mode), ``r<s>`` whether it
-       refused at *s*, and in ``cohort`` mode ``hmax``/``lmax``, the furthest result and
-       «Статус до» of its rows;
+       entered stage *s* (from the period's start on, in ``period`` mode) and in ``cohort``
+       mode ``hmax``, the furthest result; ``z`` — per counterparty, from its refusal rows:
+       ``r<s>`` whether it refused at *s*, ``rmax`` the furthest such stage;
     2. ``x`` — one row per counterparty that counts anywhere: ``id``, ``m`` (manager),
        ``k<s>`` (counted at *s*: 0/1), ``r<s>`` (refused at *s*: 0/1), ``dd<s>`` (days from
        entering *s* to entering the next stage, or NULL);
@@ -321,7 +336,7 @@ class _FunnelQuery:
         self.mode = mode
         self.counterparties = get_table(actor, "counterparties")
         self.work = get_table(actor, "client_work")
-        self.stages = funnel_stages()
+        self.stages = funnel_stages(actor)
         self.keys = [s.key for s in self.stages]
 
     # -- row sources (the selector's querysets) -------------------------------------------------

@@ -159,7 +159,7 @@ def funnel_list(request: HttpRequest) -> HttpResponse:
         }
         for c in page
     ]
-    stage_label = next(s.label for s in funnel_stages() if s.key == stage)
+    stage_label = next(s.label for s in funnel_stages(actor) if s.key == stage)
     if manager is ALL_MANAGERS:
         manager_label = _("все менеджеры")
     elif manager is None:
