@@ -351,3 +351,14 @@ def test_invoice_paid_on_a_grid_selection(client_admin_page, table, fabrika, com
     assert response.status_code == 302
     paid = model_for(table("invoices")).objects.filter(paid=True).count()
     assert paid == 2
+
+
+def test_work_row_texts_are_written_in_the_installation_language(table, manager, fabrika, company):
+    from django.utils import translation
+
+    # when: a person using the English interface issues an invoice
+    with translation.override("en"):
+        invoice = sales.issue_invoice(manager, fabrika.pk)
+    # then: the stored description is Russian, like the rest of the base
+    row = model_for(table("client_work")).objects.get(work_type="invoice")
+    assert row.description == f"Выписан счёт №{invoice.number}"

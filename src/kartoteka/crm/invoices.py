@@ -40,10 +40,11 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from kartoteka.core.actor import Actor
 from kartoteka.core.exceptions import KartotekaError, RuleViolation
+from kartoteka.core.i18n import stored_text
 from kartoteka.records.actions import ActionParam, ActionResult, TableAction, register_action
 from kartoteka.records.rules import RowChange, RuleContext, TableRules, table_rules
 from kartoteka.tables.modelfactory import STATE_ACTIVE, STATE_DELETED, model_for
@@ -340,8 +341,11 @@ def send_invoice(actor: Actor, invoice_id: int, email: str = "") -> Delivery:
                     "counterparty": doc.buyer.pk,
                     "date": timezone.localdate(),
                     "work_type": "letter",
-                    "description": _("Отправлен счёт №%(number)s на адрес %(email)s")
-                    % {"number": doc.number, "email": address},
+                    "description": stored_text(
+                        gettext_noop("Отправлен счёт №%(number)s на адрес %(email)s"),
+                        number=doc.number,
+                        email=address,
+                    ),
                     "done": True,
                     "status": None,
                 }

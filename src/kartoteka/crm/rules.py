@@ -37,9 +37,11 @@ from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from kartoteka.core.actor import Actor
 from kartoteka.core.exceptions import RuleViolation
+from kartoteka.core.i18n import stored_text
 from kartoteka.records.rules import RowChange, RuleContext, TableRules, table_rules
 from kartoteka.tables.fieldtypes.choice import choices_of
 from kartoteka.tables.modelfactory import STATE_ACTIVE, field_of, model_for
@@ -311,8 +313,9 @@ def record_payments(actor: Actor, invoices: list[Any]) -> None:
                     "counterparty": parent,
                     "date": invoice.paid_date or timezone.localdate(),
                     "work_type": "payment",
-                    "description": _("Получена оплата по счёту №%(number)s")
-                    % {"number": invoice.number},
+                    "description": stored_text(
+                        gettext_noop("Получена оплата по счёту №%(number)s"), number=invoice.number
+                    ),
                     "done": True,
                     "status": PAID if carries else None,
                     "manager": invoice.manager_id,

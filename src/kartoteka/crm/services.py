@@ -13,9 +13,11 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from kartoteka.core.actor import Actor
 from kartoteka.core.exceptions import KartotekaError, NotFound
+from kartoteka.core.i18n import stored_text
 from kartoteka.crm.rules import CLIENT, stages, table
 from kartoteka.records import selectors
 from kartoteka.records.services import create_records, update_records
@@ -118,7 +120,9 @@ def issue_invoice(actor: Actor, counterparty_id: int, *, due_days: int = 5) -> A
                     "counterparty": counterparty.pk,
                     "date": today,
                     "work_type": "invoice",
-                    "description": _("Выписан счёт №%(number)s") % {"number": number},
+                    "description": stored_text(
+                        gettext_noop("Выписан счёт №%(number)s"), number=number
+                    ),
                     "done": True,
                     "status": INVOICE_STAGE if carries else None,
                     "manager": manager,
