@@ -9,6 +9,18 @@ from kartoteka.tables.modelfactory import clear_model_cache
 
 
 @pytest.fixture(autouse=True)
+def _installation_language():
+    # Django keeps the language a request activated for the rest of the thread; a test that
+    # browsed in English must not leave the next test of the same worker in English.
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _fresh_model_cache():
     # Rolled-back tests can reuse table ids and versions: never trust a cache across tests.
     clear_model_cache()
