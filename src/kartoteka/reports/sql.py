@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import NotSupportedError, connection, transaction
 from django.db.models import Case, DateField, Func, IntegerField, QuerySet, Value, When
 
 
@@ -121,7 +121,8 @@ class LocalDate(Func):
         return f"date({sql}, {case})", [*params, *when_params, _modifier(spans[-1][1])]
 
     def as_sql(self, compiler: Any, conn: Any, **extra: Any) -> tuple[str, list[Any]]:
-        raise NotImplementedError(f"LocalDate is not implemented for {conn.vendor}")
+        # Kartoteka supports SQLite and PostgreSQL only (see the README).
+        raise NotSupportedError(f"LocalDate supports SQLite and PostgreSQL, not {conn.vendor}")
 
 
 def _modifier(minutes: int) -> str:
