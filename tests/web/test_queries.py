@@ -75,3 +75,24 @@ def test_card_query_count_does_not_grow_with_subtable_rows(client_admin, table, 
     many = _queries(client_admin, f"/t/counterparties/{big.pk}/")
     # then
     assert many == few
+
+
+def test_card_history_query_count_does_not_grow_with_manager_changes(
+    client_admin, table, admin_user, manager_user
+):
+    from kartoteka.records.services import create_record, update_record
+
+    # given: two cards, one with many manager changes in its history
+    quiet = create_record(SYSTEM, table("counterparties"), {"name": "Тихий"})
+    busy = create_record(SYSTEM, table("counterparties"), {"name": "Шумный"})
+    for i in range(10):
+        who = manager_user if i % 2 == 0 else admin_user
+        update_record(SYSTEM, table("counterparties"), busy.pk, {"manager": who.pk})
+    update_record(SYSTEM, table("counterparties"), quiet.pk, {"manager": manager_user.pk})
+    # when
+    few = _queries(client_admin, f"/t/counterparties/{quiet.pk}/")
+    many = _queries(client_admin, f"/t/counterparties/{busy.pk}/")
+    # then: the history reads the managers' names in one query, and shows them
+    assert many == few
+    html = client_admin.get(f"/t/counterparties/{busy.pk}/").content.decode()
+    assert 'Менеджер: <span class="text-muted">Иванов Иван</span> → Петров Пётр' in html

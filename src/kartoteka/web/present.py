@@ -114,6 +114,8 @@ def history_lines(table: Table, changes: Any) -> list[HistoryLine]:
     """History rows made readable: field labels and values as people see them."""
     fields = {f.key: f for f in fields_of(table)}
     actions = dict(_action_labels())
+    changes = list(changes)
+    titles = _related_titles(fields, changes)
     lines = []
     for change in changes:
         items = []
@@ -122,6 +124,10 @@ def history_lines(table: Table, changes: Any) -> list[HistoryLine]:
             if field is None:
                 label = _("Состояние") if key == "record_state" else key
                 items.append((label, _state(old), _state(new)))
+                continue
+            if key in titles:
+                known = titles[key]
+                items.append((field.label, known.get(old, _id(old)), known.get(new, _id(new))))
                 continue
             items.append((field.label, _shown(field, old), _shown(field, new)))
         who = ""
@@ -139,6 +145,36 @@ def history_lines(table: Table, changes: Any) -> list[HistoryLine]:
             )
         )
     return lines
+
+
+def _related_titles(fields: dict[str, Field], changes: list[Any]) -> dict[str, dict[Any, str]]:
+    """Titles of the records and users named by link and user values in ``changes``: one query
+    per field instead of one per value."""
+    from django.contrib.auth import get_user_model
+
+    from kartoteka.tables.fieldtypes.user import user_display
+    from kartoteka.tables.modelfactory import model_for
+
+    wanted: dict[str, set[int]] = {}
+    for change in changes:
+        for key, pair in (change.changes or {}).items():
+            field = fields.get(key)
+            if field is not None and field.type in ("link", "user"):
+                wanted.setdefault(key, set()).update(v for v in pair if isinstance(v, int))
+    titles: dict[str, dict[Any, str]] = {}
+    for key, ids in wanted.items():
+        field = fields[key]
+        if field.type == "user":
+            users = get_user_model().objects.filter(pk__in=ids)
+            titles[key] = {u.pk: user_display(u) for u in users}
+        else:
+            records = model_for(field.link_table).objects.filter(pk__in=ids)
+            titles[key] = {r.pk: str(r) for r in records}
+    return titles
+
+
+def _id(value: Any) -> str:
+    return "" if value is None else f"#{value}"
 
 
 def _action_labels() -> list[tuple[str, str]]:
