@@ -1,4 +1,4 @@
-"""URL configuration: the web UI lives in ``kartoteka.web``."""
+"""URL configuration: the web UI lives in ``kartoteka.web``, the REST API in ``kartoteka.api``."""
 
 from django.urls import include, path
 
@@ -6,5 +6,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("documents/", include("kartoteka.crm.urls")),
     path("reports/", include("kartoteka.reports.urls")),
+    path("api/v1/", include("kartoteka.api.urls")),
+    path("profile/", include("kartoteka.api.page_urls")),
     path("", include("kartoteka.web.urls")),
 ]
