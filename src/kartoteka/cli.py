@@ -10,6 +10,8 @@
     kartoteka export --table KEY --format csv|xlsx -o FILE [--filter FIELD=VALUE …] [--ids 1,2,3]
                      [--encoding cp1251|utf-8] [--delimiter ';'|',']
     kartoteka reindex [--table KEY]     rebuild the search index (of one table)
+    kartoteka token create --user U [--name NAME]   create a personal API token (printed once)
+    kartoteka token revoke ID           revoke an API token
     kartoteka manage …                  any Django management command
 
 Every command honours ``KARTOTEKA_DATA_DIR`` and ``DATABASE_URL``.
@@ -211,6 +213,25 @@ def cmd_reindex(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_token(args: argparse.Namespace) -> int:
+    """Create (prints the secret, the only time it is shown) or revoke a personal API token."""
+    from kartoteka.api import tokens
+    from kartoteka.core.actor import Actor
+    from kartoteka.core.exceptions import KartotekaError
+
+    actor = Actor.system("cli token", source="cli")
+    try:
+        if args.action == "create":
+            created = tokens.create_token_for(actor, args.user, args.name)
+            print(created.secret)
+        else:
+            token = tokens.revoke_token(actor, args.id)
+            print(f"Токен «{token.name}» пользователя {token.user.username} отозван.")
+    except KartotekaError as exc:
+        return _fail(exc.message)
+    return 0
+
+
 def cmd_manage(args: argparse.Namespace) -> int:
     from django.core.management import execute_from_command_line
 
@@ -272,6 +293,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("reindex", help="перестроить поисковый индекс")
     p.add_argument("--table", help="только эта таблица (ключ, например counterparties)")
     p.set_defaults(fn=cmd_reindex)
+
+    p = sub.add_parser("token", help="токены API")
+    token_sub = p.add_subparsers(dest="action", required=True)
+    t = token_sub.add_parser("create", help="создать токен и напечатать его")
+    t.add_argument("--user", required=True, help="имя пользователя — владельца токена")
+    t.add_argument("--name", default="CLI", help="название токена (по умолчанию «CLI»)")
+    t.set_defaults(fn=cmd_token)
+    t = token_sub.add_parser("revoke", help="отозвать токен")
+    t.add_argument("id", type=int, help="номер токена")
+    t.set_defaults(fn=cmd_token)
 
     p = sub.add_parser("manage", help="команда Django")
     p.add_argument("rest", nargs=argparse.REMAINDER)
