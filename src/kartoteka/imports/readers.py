@@ -163,7 +163,7 @@ class TableFile:
                         _("Строка %(n)s файла не читается как CSV: %(e)s")
                         % {"n": reader.line_num, "e": exc}
                     ) from exc
-                except UnicodeDecodeError as exc:
+                except UnicodeError as exc:
                     raise ImportFileError(
                         _(
                             "После строки %(n)s файл не читается в кодировке %(enc)s — выберите "
@@ -396,6 +396,10 @@ def _sheet_names(table_file: TableFile) -> list[str]:
 
 def _choose_encoding(head: bytes, wanted: str) -> str:
     if wanted and wanted != "auto":
+        if wanted.lower().replace("_", "-") == "utf-16" and not head.startswith(
+            (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+        ):
+            return "utf-16-be" if detect_encoding(head) == "utf-16-be" else "utf-16-le"
         try:
             return codecs.lookup(wanted).name.replace("_", "-")
         except LookupError:
@@ -411,13 +415,16 @@ def detect_encoding(head: bytes) -> str:
         return "utf-16"
     sample = head[:4096]
     if len(sample) >= 4:
-        zeros_odd = sample[1::2].count(0)
-        zeros_even = sample[0::2].count(0)
-        half = len(sample) // 2
-        if zeros_odd > half * 0.3 and zeros_even < half * 0.05:
-            return "utf-16-le"
-        if zeros_even > half * 0.3 and zeros_odd < half * 0.05:
-            return "utf-16-be"
+        # UTF-16 without a BOM: every other byte is the high byte of a character, 0 for ASCII
+        # and 4 for Cyrillic; text in any single-byte encoding never looks like that.
+        high_odd, high_even = sample[1::2], sample[0::2]
+        for high, low, name in (
+            (high_odd, high_even, "utf-16-le"),
+            (high_even, high_odd, "utf-16-be"),
+        ):
+            share = sum(1 for b in high if b in (0, 4)) / len(high)
+            if share > 0.9 and high.count(0) > len(high) * 0.05 and low.count(0) < len(low) * 0.05:
+                return name
     try:
         head.decode("utf-8")
         return "utf-8"

@@ -718,15 +718,7 @@ def run_import(
     written (a file that breaks mid-way has its written part undone).
     """
     table_file = open_file(source, name, settings)
-    if batch is None:
-        batch = ImportBatch.objects.create(
-            table=table, user=actor.user, file_name=name, settings=settings.to_json()
-        )
-    acting = Actor(user=actor.user, source=batch.source, reason=f"import:{batch.pk}")
     total = table_file.count_rows()
-    ImportBatch.objects.filter(pk=batch.pk).update(
-        status=ImportBatch.RUNNING, started_at=timezone.now(), rows_total=total
-    )
     started = time.monotonic()
     last_saved = [0.0]
 
@@ -738,17 +730,26 @@ def run_import(
             last_saved[0] = now
             ImportBatch.objects.filter(pk=batch.pk).update(rows_done=done, rows_total=total_rows)
 
-    run = None
     try:
+        # The mapping is checked before a batch exists: a refused import leaves no trace.
         run = _Run(
-            acting,
-            table,
-            table_file,
-            settings,
-            dry_run=False,
-            progress=report_progress,
-            total=total,
+            actor, table, table_file, settings, dry_run=False, progress=report_progress, total=total
         )
+    except KartotekaError as exc:
+        if batch is not None:
+            _fail(batch, exc, started)
+        raise
+    if batch is None:
+        batch = ImportBatch.objects.create(
+            table=table, user=actor.user, file_name=name, settings=settings.to_json()
+        )
+    run.actor = run.plan.actor = Actor(
+        user=actor.user, source=batch.source, reason=f"import:{batch.pk}"
+    )
+    ImportBatch.objects.filter(pk=batch.pk).update(
+        status=ImportBatch.RUNNING, started_at=timezone.now(), rows_total=total
+    )
+    try:
         result = run.run()
     except KartotekaError as exc:
         _fail(batch, exc, started)
