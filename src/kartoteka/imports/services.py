@@ -639,13 +639,17 @@ class _Run:
     # -- writing ---------------------------------------------------------------------------------
     def _write_creates(self, creates: list[tuple[int, list[str], dict[str, Any]]]) -> None:
         def write(items: list[tuple[int, list[str], dict[str, Any]]]) -> None:
-            records.create_records(self.actor, self.table, [row for _n, _c, row in items])
+            records.create_records(
+                self.actor, self.table, [row for _n, _c, row in items], prepared=True
+            )
 
         self.result.created += self._write(creates, write)
 
     def _write_updates(self, updates: list[tuple[int, list[str], int, Any, Any]]) -> None:
         def write(items: list[tuple[int, list[str], int, Any, Any]]) -> None:
-            records.update_records(self.actor, self.table, [(pk, d) for _n, _c, pk, d, _o in items])
+            records.update_records(
+                self.actor, self.table, [(pk, d) for _n, _c, pk, d, _o in items], prepared=True
+            )
 
         self.result.updated += self._write(updates, write)
 
@@ -728,7 +732,9 @@ def run_import(
             progress(done, total_rows)
         if now - last_saved[0] >= 1.0:
             last_saved[0] = now
-            ImportBatch.objects.filter(pk=batch.pk).update(rows_done=done, rows_total=total_rows)
+            ImportBatch.objects.filter(pk=getattr(batch, "pk", 0)).update(
+                rows_done=done, rows_total=total_rows
+            )
 
     try:
         # The mapping is checked before a batch exists: a refused import leaves no trace.
