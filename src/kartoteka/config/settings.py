@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "kartoteka.grids",
     "kartoteka.reports",
     "kartoteka.search",
+    "kartoteka.imports",
     "kartoteka.crm",
     "kartoteka.web",
     "kartoteka.webforms",
