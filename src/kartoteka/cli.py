@@ -22,6 +22,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from typing import Any
 
 
@@ -211,6 +212,16 @@ def cmd_reindex(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rebuild_funnel(args: argparse.Namespace) -> int:
+    """Write the sales funnel's stage-entered facts again from the work log."""
+    from kartoteka.crm.funnel_facts import rebuild
+
+    started = time.monotonic()
+    written = rebuild()
+    print(f"Факты воронки продаж перестроены: {written} за {time.monotonic() - started:.1f} с.")
+    return 0
+
+
 def cmd_manage(args: argparse.Namespace) -> int:
     from django.core.management import execute_from_command_line
 
@@ -273,6 +284,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--table", help="только эта таблица (ключ, например counterparties)")
     p.set_defaults(fn=cmd_reindex)
 
+    sub.add_parser(
+        "rebuild-funnel", help="перестроить факты воронки продаж из журнала работы"
+    ).set_defaults(fn=cmd_rebuild_funnel)
     p = sub.add_parser("manage", help="команда Django")
     p.add_argument("rest", nargs=argparse.REMAINDER)
     p.set_defaults(fn=cmd_manage)
