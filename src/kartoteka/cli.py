@@ -30,6 +30,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from typing import Any
 
 
@@ -403,6 +404,16 @@ def cmd_import_undo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rebuild_funnel(args: argparse.Namespace) -> int:
+    """Write the sales funnel's stage-entered facts again from the work log."""
+    from kartoteka.crm.funnel_facts import rebuild
+
+    started = time.monotonic()
+    written = rebuild()
+    print(f"Факты воронки продаж перестроены: {written} за {time.monotonic() - started:.1f} с.")
+    return 0
+
+
 def cmd_manage(args: argparse.Namespace) -> int:
     from django.core.management import execute_from_command_line
 
@@ -525,6 +536,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="итог одним объектом JSON")
     p.set_defaults(fn=cmd_import_undo)
 
+    sub.add_parser(
+        "rebuild-funnel", help="перестроить факты воронки продаж из журнала работы"
+    ).set_defaults(fn=cmd_rebuild_funnel)
     p = sub.add_parser("manage", help="команда Django")
     p.add_argument("rest", nargs=argparse.REMAINDER)
     p.set_defaults(fn=cmd_manage)
