@@ -145,3 +145,33 @@ def test_a_file_that_breaks_midway_leaves_nothing(tmp_path, counterparties, impo
     batch = ImportBatch.objects.get()
     assert (batch.status, batch.message) == ("failed", str(error))
     assert not model_for(counterparties).objects.exists()
+
+
+def test_a_file_over_the_size_limit_is_refused_and_not_kept(counterparties, importer, settings):
+    from django.core.files.storage import default_storage
+
+    from kartoteka.imports.readers import ImportFileError
+
+    settings.KARTOTEKA_IMPORT_MAX_MB = 1
+    content = ("Название\n" + "Ромашка\n" * 200_000).encode("cp1251")
+    try:
+        start_import(importer, counterparties, content, "big.csv", ImportSettings())
+    except ImportFileError as exc:
+        error = exc
+    assert str(error) == "Файл больше 1 МБ — такой файл загрузить нельзя."
+    assert not ImportBatch.objects.exists()
+    assert not default_storage.exists("imports/uploads/big.csv")
+
+
+def test_an_unreadable_upload_is_not_kept(counterparties, importer):
+    from django.core.files.storage import default_storage
+
+    from kartoteka.imports.readers import ImportFileError
+
+    try:
+        start_import(importer, counterparties, b"PK\x03\x04broken", "bad.xlsx", ImportSettings())
+    except ImportFileError as exc:
+        error = exc
+    assert "повреждён" in str(error)
+    assert not ImportBatch.objects.exists()
+    assert not default_storage.exists("imports/uploads/bad.xlsx")

@@ -11,6 +11,7 @@ demo (SQLite under ``var/``) and a production PostgreSQL deployment:
 - ``KARTOTEKA_ALLOWED_HOSTS`` — comma-separated host names (default: localhost names).
 - ``KARTOTEKA_TIME_ZONE`` — default ``Europe/Moscow``.
 - ``KARTOTEKA_LANGUAGE`` — the interface language until a user picks another (``ru``/``en``).
+- ``KARTOTEKA_IMPORT_MAX_MB`` — the largest file an import accepts (default 512).
 - ``EMAIL_HOST``/``EMAIL_PORT``/``EMAIL_HOST_USER``/``EMAIL_HOST_PASSWORD``/``EMAIL_USE_TLS``/
   ``DEFAULT_FROM_EMAIL`` — outgoing mail.
 """
@@ -191,6 +192,7 @@ EMAIL_USE_TLS = _env_bool("EMAIL_USE_TLS")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "kartoteka@localhost")
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+KARTOTEKA_IMPORT_MAX_MB = int(os.environ.get("KARTOTEKA_IMPORT_MAX_MB", "512"))
 
 LOGGING = {
     "version": 1,

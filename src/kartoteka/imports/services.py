@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
 
+from django.conf import settings as conf
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.files.storage import default_storage
@@ -805,14 +806,27 @@ def start_import(
     """Keep the uploaded file and create a batch; run it now, or enqueue it for the worker
     (``background=None``: when the file has more than :data:`BACKGROUND_ROWS` rows).
 
-    The file is checked first: a file that cannot be read raises :class:`ImportFileError`
-    and no batch is created.
+    ``upload`` is the file's bytes or a file object (an ``UploadedFile``: streamed to storage,
+    never read whole into memory). The file is checked first: a file too big or that cannot be
+    read raises :class:`ImportFileError`, and no batch is created and nothing kept.
     """
-    content = upload.read() if hasattr(upload, "read") else upload
-    table_file = open_file(content, name, settings)
-    headers, _rows = table_file.header_and_rows()
-    _Plan(actor, table, headers, settings)  # the mapping is checked before a batch exists
-    path = default_storage.save(f"imports/uploads/{name or 'file'}", File(io.BytesIO(content)))
+    limit = max_upload_bytes()
+    if isinstance(upload, bytes):
+        size, upload = len(upload), File(io.BytesIO(upload))
+    else:
+        size = getattr(upload, "size", None) or 0
+    if size > limit:
+        raise ImportFileError(
+            _("Файл больше %(mb)s МБ — такой файл загрузить нельзя.") % {"mb": limit // 2**20}
+        )
+    path = default_storage.save(f"imports/uploads/{name or 'file'}", upload)
+    try:
+        table_file = open_file(default_storage.path(path), name, settings)
+        headers, _rows = table_file.header_and_rows()
+        _Plan(actor, table, headers, settings)  # the mapping is checked before a batch exists
+    except KartotekaError:
+        default_storage.delete(path)
+        raise
     batch = ImportBatch.objects.create(
         table=table, user=actor.user, file_name=name, file_path=path, settings=settings.to_json()
     )
@@ -826,6 +840,11 @@ def start_import(
         run_batch(batch.pk)
         batch.refresh_from_db()
     return batch
+
+
+def max_upload_bytes() -> int:
+    """The largest import file accepted (``KARTOTEKA_IMPORT_MAX_MB``, default 512 MB)."""
+    return int(getattr(conf, "KARTOTEKA_IMPORT_MAX_MB", 512)) * 2**20
 
 
 def run_batch(batch_id: int) -> ImportResult | None:
