@@ -5,7 +5,8 @@ from __future__ import annotations
 import csv
 import io
 
-from django.core.management import call_command
+from django.utils.module_loading import import_string
+from django_tasks_db.models import DBTaskResult
 
 from kartoteka.imports.models import ImportBatch
 from kartoteka.imports.options import ColumnMapping, ImportSettings
@@ -89,8 +90,14 @@ def test_big_files_run_in_the_background_with_progress(
     assert batch.status == "pending"
     assert progress_of(batch)["percent"] == 0
     assert not model_for(counterparties).objects.exists()
-    # when the worker runs
-    call_command("db_worker", batch=True, interval=0, reload=False, startup_delay=False)
+    # when the worker runs the queued job (as ``db_worker`` does; the worker itself closes the
+    # database connection when it is done, which would end the test's transaction)
+    [queued] = DBTaskResult.objects.all()
+    assert (queued.task_path, queued.args_kwargs) == (
+        "kartoteka.imports.tasks.run_import_task",
+        {"args": [batch.pk], "kwargs": {}},
+    )
+    import_string(queued.task_path).call(*queued.args_kwargs["args"])
     # then
     batch.refresh_from_db()
     assert (batch.status, batch.created, batch.rows_done, batch.rows_total) == (
