@@ -182,3 +182,15 @@ def test_an_unreadable_upload_is_not_kept(counterparties, importer):
     assert "повреждён" in str(error)
     assert not ImportBatch.objects.exists()
     assert not default_storage.exists("imports/uploads/bad.xlsx")
+
+
+def test_a_kept_upload_is_previewed_then_imported(counterparties, importer):
+    from django.core.files.storage import default_storage
+
+    from kartoteka.imports.services import save_upload
+
+    name = save_upload(("Название;ИНН\nРомашка;" + inn(1) + "\n").encode("cp1251"), "c.csv")
+    shown = preview(default_storage.path(name), "c.csv", ImportSettings())
+    assert shown.rows == [["Ромашка", inn(1)]]
+    batch = start_import(importer, counterparties, name, "c.csv", ImportSettings())
+    assert (batch.status, batch.created, batch.file_path) == ("done", 1, name)

@@ -794,6 +794,22 @@ def _fail(batch: ImportBatch, exc: KartotekaError, started: float) -> None:
 # -- batches: start now or in the background --
 
 
+def save_upload(upload: Any, name: str) -> str:
+    """Keep an uploaded file (bytes or a file object, streamed) in the default storage for the
+    wizard's steps and the import; returns its storage name. Refuses a file over
+    :func:`max_upload_bytes`."""
+    limit = max_upload_bytes()
+    if isinstance(upload, bytes):
+        size, upload = len(upload), File(io.BytesIO(upload))
+    else:
+        size = getattr(upload, "size", None) or 0
+    if size > limit:
+        raise ImportFileError(
+            _("Файл больше %(mb)s МБ — такой файл загрузить нельзя.") % {"mb": limit // 2**20}
+        )
+    return default_storage.save(f"imports/uploads/{name or 'file'}", upload)
+
+
 def start_import(
     actor: Actor,
     table: Table,
@@ -806,20 +822,13 @@ def start_import(
     """Keep the uploaded file and create a batch; run it now, or enqueue it for the worker
     (``background=None``: when the file has more than :data:`BACKGROUND_ROWS` rows).
 
-    ``upload`` is the file's bytes or a file object (an ``UploadedFile``: streamed to storage,
-    never read whole into memory). The file is checked first: a file too big or that cannot be
-    read raises :class:`ImportFileError`, and no batch is created and nothing kept.
+    ``upload`` is the file's bytes, a file object (an ``UploadedFile``: streamed to storage,
+    never read whole into memory) or the storage name :func:`save_upload` returned (the
+    wizard keeps the file between its steps and previews it with ``default_storage.path``).
+    The file is checked first: a file too big or that cannot be read raises
+    :class:`ImportFileError`, and no batch is created and nothing kept.
     """
-    limit = max_upload_bytes()
-    if isinstance(upload, bytes):
-        size, upload = len(upload), File(io.BytesIO(upload))
-    else:
-        size = getattr(upload, "size", None) or 0
-    if size > limit:
-        raise ImportFileError(
-            _("Файл больше %(mb)s МБ — такой файл загрузить нельзя.") % {"mb": limit // 2**20}
-        )
-    path = default_storage.save(f"imports/uploads/{name or 'file'}", upload)
+    path = upload if isinstance(upload, str) else save_upload(upload, name)
     try:
         table_file = open_file(default_storage.path(path), name, settings)
         headers, _rows = table_file.header_and_rows()
