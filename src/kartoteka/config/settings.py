@@ -16,6 +16,7 @@ demo (SQLite under ``var/``) and a production PostgreSQL deployment:
   ``KARTOTEKA_WEBHOOK_ALLOW_PRIVATE`` — ``1`` lets every webhook call loopback/private addresses.
 - ``KARTOTEKA_WEBFORM_MIN_SECONDS`` (``3``), ``KARTOTEKA_WEBFORM_RATE_PER_IP`` (``5`` in 10 min),
   ``KARTOTEKA_WEBFORM_RATE_PER_FORM`` (``200`` in 10 min) — spam guards of web forms.
+- ``KARTOTEKA_IMPORT_MAX_MB`` — the largest file an import accepts (default 512).
 - ``EMAIL_HOST``/``EMAIL_PORT``/``EMAIL_HOST_USER``/``EMAIL_HOST_PASSWORD``/``EMAIL_USE_TLS``/
   ``DEFAULT_FROM_EMAIL`` — outgoing mail.
 """
@@ -227,6 +228,7 @@ SPECTACULAR_SETTINGS = {
 }
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+KARTOTEKA_IMPORT_MAX_MB = int(os.environ.get("KARTOTEKA_IMPORT_MAX_MB", "512"))
 
 # Webhooks: retry delays in seconds after each failed attempt; loopback/private targets for all.
 WEBHOOK_RETRY_DELAYS = [

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
 
+from django.conf import settings as conf
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.files.storage import default_storage
@@ -793,6 +794,22 @@ def _fail(batch: ImportBatch, exc: KartotekaError, started: float) -> None:
 # -- batches: start now or in the background --
 
 
+def save_upload(upload: Any, name: str) -> str:
+    """Keep an uploaded file (bytes or a file object, streamed) in the default storage for the
+    wizard's steps and the import; returns its storage name. Refuses a file over
+    :func:`max_upload_bytes`."""
+    limit = max_upload_bytes()
+    if isinstance(upload, bytes):
+        size, upload = len(upload), File(io.BytesIO(upload))
+    else:
+        size = getattr(upload, "size", None) or 0
+    if size > limit:
+        raise ImportFileError(
+            _("Файл больше %(mb)s МБ — такой файл загрузить нельзя.") % {"mb": limit // 2**20}
+        )
+    return default_storage.save(f"imports/uploads/{name or 'file'}", upload)
+
+
 def start_import(
     actor: Actor,
     table: Table,
@@ -805,14 +822,20 @@ def start_import(
     """Keep the uploaded file and create a batch; run it now, or enqueue it for the worker
     (``background=None``: when the file has more than :data:`BACKGROUND_ROWS` rows).
 
-    The file is checked first: a file that cannot be read raises :class:`ImportFileError`
-    and no batch is created.
+    ``upload`` is the file's bytes, a file object (an ``UploadedFile``: streamed to storage,
+    never read whole into memory) or the storage name :func:`save_upload` returned (the
+    wizard keeps the file between its steps and previews it with ``default_storage.path``).
+    The file is checked first: a file too big or that cannot be read raises
+    :class:`ImportFileError`, and no batch is created and nothing kept.
     """
-    content = upload.read() if hasattr(upload, "read") else upload
-    table_file = open_file(content, name, settings)
-    headers, _rows = table_file.header_and_rows()
-    _Plan(actor, table, headers, settings)  # the mapping is checked before a batch exists
-    path = default_storage.save(f"imports/uploads/{name or 'file'}", File(io.BytesIO(content)))
+    path = upload if isinstance(upload, str) else save_upload(upload, name)
+    try:
+        table_file = open_file(default_storage.path(path), name, settings)
+        headers, _rows = table_file.header_and_rows()
+        _Plan(actor, table, headers, settings)  # the mapping is checked before a batch exists
+    except KartotekaError:
+        default_storage.delete(path)
+        raise
     batch = ImportBatch.objects.create(
         table=table, user=actor.user, file_name=name, file_path=path, settings=settings.to_json()
     )
@@ -826,6 +849,11 @@ def start_import(
         run_batch(batch.pk)
         batch.refresh_from_db()
     return batch
+
+
+def max_upload_bytes() -> int:
+    """The largest import file accepted (``KARTOTEKA_IMPORT_MAX_MB``, default 512 MB)."""
+    return int(getattr(conf, "KARTOTEKA_IMPORT_MAX_MB", 512)) * 2**20
 
 
 def run_batch(batch_id: int) -> ImportResult | None:
