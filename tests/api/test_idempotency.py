@@ -17,7 +17,6 @@ from kartoteka.records.models import RecordChange
 from kartoteka.records.services import purge_records
 from kartoteka.tables.modelfactory import model_for
 from kartoteka.tables.models import Table
-from tests.api.conftest import token_client
 
 URL = "/api/v1/tables/counterparties/records/"
 
