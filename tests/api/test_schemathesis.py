@@ -4,9 +4,12 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer
 from hypothesis import HealthCheck, settings
@@ -40,8 +43,24 @@ def _schema() -> dict:
     return loaded
 
 
+def app(environ: dict, start_response: Any) -> list[bytes]:
+    """The project's WSGI application, kept from closing the test's database connection at the
+    end of each request (as Django's test client does)."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        response = application(environ, start_response)
+        try:
+            return list(response)
+        finally:
+            response.close()
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+
+
 schema = schemathesis.openapi.from_dict(_schema())
-schema.app = application
+schema.app = app
 
 
 @pytest.fixture

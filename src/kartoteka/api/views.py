@@ -90,8 +90,29 @@ TABLE = OpenApiParameter("table", OpenApiTypes.STR, OpenApiParameter.PATH, descr
 RECORD_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)
 
 
+def _has_nul(data: Any) -> bool:
+    if isinstance(data, str):
+        return "\x00" in data
+    if isinstance(data, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in data.items())
+    if isinstance(data, list):
+        return any(_has_nul(item) for item in data)
+    return False
+
+
 class ApiView(APIView):
     """Base of the API's views: the caller as an :class:`Actor`, tables by key."""
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        # A NUL character is never text a person wrote, and PostgreSQL refuses it in text
+        # columns: refuse it here, in parameters and bodies, before it reaches a query.
+        if _has_nul(dict(request.query_params.lists())):
+            raise ApiError(_("Параметры запроса содержат символ NUL."), code="nul_character")
+        if request.method in ("POST", "PUT", "PATCH"):
+            request.body  # noqa: B018 — keeps the raw body readable for Idempotency-Key
+            if _has_nul(request.data):
+                raise ApiError(_("Тело запроса содержит символ NUL."), code="nul_character")
 
     def actor(self, source: str = SOURCE) -> Actor:
         return Actor.for_user(self.request.user, source=source)
