@@ -37,6 +37,7 @@ from kartoteka.records.paging import count_rows, decode_cursor, keyset_page
 from kartoteka.records.upsert import KEEP_FILLED, upsert_records
 from kartoteka.reports.funnel import MODE_PERIOD, compute_funnel
 from kartoteka.reports.period import Period
+from kartoteka.tables.fieldtypes.link import MAX_ID
 from kartoteka.tables.fieldtypes.user import user_display
 from kartoteka.tables.modelfactory import STATE_ACTIVE, STATE_DELETED, STATES, fields_of
 from kartoteka.tables.models import Table
@@ -227,6 +228,8 @@ class RecordsView(ApiView):
 
 class RecordView(ApiView):
     def _record(self, found: Table, pk: int) -> Any:
+        if pk > MAX_ID:
+            raise NotFound(_("Запись №%(pk)s не найдена.") % {"pk": pk})
         return selectors.get_record(self.actor(), found, pk, include_deleted=False)
 
     @extend_schema(
@@ -349,6 +352,7 @@ class ActionView(ApiView):
                 not isinstance(ids, list)
                 or not ids
                 or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids)
+                or not all(0 < i <= MAX_ID for i in ids)
             ):
                 raise ApiError(
                     _("Укажите номера записей: «ids»: [1, 2]."),
@@ -570,7 +574,7 @@ def _system_filter(key: str, op: str, value: str) -> Q:
         raise ValueError(_("Условие «%(op)s» не подходит для «%(key)s».") % {"op": op, "key": key})
     if key == "id":
         parts = [p.strip() for p in value.split(",")] if op == "in" else [value.strip()]
-        if not all(p.isdigit() for p in parts):
+        if not all(p.isdigit() and int(p) <= MAX_ID for p in parts):
             raise ValueError(_("Ожидается номер записи."))
         numbers = [int(p) for p in parts]
         return Q(id__in=numbers) if op == "in" else Q(**{f"id__{_lookup(op)}": numbers[0]})
