@@ -244,6 +244,7 @@ def test_the_time_trap_refuses_fast_missing_and_forged_tokens(post_form, lead_fo
     response = post_form({"name": "ООО Бот"}, token=issue_token(lead_form))
     assert response.status_code == 400
     assert "Форма отправлена слишком быстро." in response.content.decode()
+    assert 'value="ООО Бот"' in response.content.decode()  # the form comes back to resend
     # no token, and a forged one
     for token in ("", "eyJmIjoxfQ:forged:signature"):
         response = post_form({"name": "ООО Бот"}, token=token)

@@ -77,6 +77,8 @@ HONEYPOT = "kt_website"
 TOKEN = "kt_ts"
 TOKEN_SALT = "kartoteka.webforms.time"
 PAGE_TOKEN_MAX_AGE = 24 * 3600
+#: Refusals a person may simply resend (the page shows the form again with their values).
+RETRYABLE = ("too_fast", "time_trap")
 
 
 class SubmissionRefused(KartotekaError):

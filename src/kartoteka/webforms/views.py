@@ -149,6 +149,11 @@ def _submit(request: HttpRequest, form: WebForm) -> HttpResponse:
             base_url=request.build_absolute_uri("/"),
         )
     except services.SubmissionRefused as exc:
+        if exc.code in services.RETRYABLE and not as_json:
+            # The visitor only has to send it again: the form comes back with what they typed.
+            return _page(
+                request, form, values=data, errors={}, error_message=exc.message, status=exc.status
+            )
         return _refusal(request, form, exc, as_json)
     if not result.ok:
         message = _("Проверьте поля формы.")
@@ -373,6 +378,8 @@ def _edit_context(
         options = []
         if field.type in ("choice", "multi_choice"):
             options = [(o.key, o.label) for o in choices_of(field)]
+        elif field.type == "boolean":
+            options = [("да", _("да"))]
         defaults.append(
             {
                 "field": field,
