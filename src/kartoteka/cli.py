@@ -10,6 +10,14 @@
     kartoteka export --table KEY --format csv|xlsx -o FILE [--filter FIELD=VALUE …] [--ids 1,2,3]
                      [--encoding cp1251|utf-8] [--delimiter ';'|',']
     kartoteka reindex [--table KEY]     rebuild the search index (of one table)
+    kartoteka token create --user U [--name NAME]   create a personal API token (printed once)
+    kartoteka token revoke ID           revoke an API token
+    kartoteka import FILE --table KEY [--template NAME] [--encoding auto|utf-8|cp1251|koi8-r|
+                     cp866|utf-16] [--delimiter auto|';'|','|tab|'|'] [--no-header] [--sheet N]
+                     [--map "COLUMN=field" …] [--key FIELD] [--on-duplicate update|skip]
+                     [--keep-filled|--overwrite-empty] [--set field=VALUE …] [--dry-run]
+                     [--save-template NAME] [--user USERNAME] [--json]
+    kartoteka import-undo BATCH [--json]
     kartoteka manage …                  any Django management command
 
 Every command honours ``KARTOTEKA_DATA_DIR`` and ``DATABASE_URL``.
@@ -22,6 +30,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from typing import Any
 
 
@@ -211,6 +220,200 @@ def cmd_reindex(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_token(args: argparse.Namespace) -> int:
+    """Create (prints the secret, the only time it is shown) or revoke a personal API token."""
+    from kartoteka.api import tokens
+    from kartoteka.core.actor import Actor
+    from kartoteka.core.exceptions import KartotekaError
+
+    actor = Actor.system("cli token", source="cli")
+    try:
+        if args.action == "create":
+            created = tokens.create_token_for(actor, args.user, args.name)
+            print(created.secret)
+        else:
+            token = tokens.revoke_token(actor, args.id)
+            print(f"Токен «{token.name}» пользователя {token.user.username} отозван.")
+    except KartotekaError as exc:
+        return _fail(exc.message)
+    return 0
+
+
+def _import_settings(args: argparse.Namespace, table: Any, headers_of: Any) -> Any:
+    """The import settings from a template (if named) overridden by the options given."""
+    from kartoteka.imports.options import ImportSettings
+    from kartoteka.imports.readers import ImportFileError
+    from kartoteka.imports.services import get_template
+
+    if args.template:
+        settings = ImportSettings.from_json(get_template(table, args.template).settings)
+    else:
+        settings = ImportSettings()
+    for name in ("encoding", "delimiter", "key", "on_duplicate", "keep_filled"):
+        value = getattr(args, name)
+        if value is not None:
+            setattr(settings, name, value)
+    if args.no_header:
+        settings.header = False
+    if args.sheet is not None:
+        settings.sheet = args.sheet - 1 if args.sheet > 0 else 0
+    for text in args.set:
+        name, sep, value = text.partition("=")
+        if not sep or not name.strip():
+            raise ImportFileError(f"--set: ожидается «поле=значение», а не «{text}».")
+        settings.defaults[name.strip()] = value
+    if args.map:
+        headers = headers_of(settings)
+        mapping = []
+        for text in args.map:
+            column, sep, field = text.rpartition("=")
+            if not sep or not column.strip() or not field.strip():
+                raise ImportFileError(f"--map: ожидается «СТОЛБЕЦ=поле», а не «{text}».")
+            mapping.append(_column(column.strip(), field.strip(), headers, settings.header))
+        settings.mapping = mapping
+    settings.check()
+    return settings
+
+
+def _column(column: str, field: str, headers: list[str], header: bool) -> Any:
+    from kartoteka.imports.options import ColumnMapping
+    from kartoteka.imports.readers import ImportFileError
+    from kartoteka.tables.fieldtypes.choice import fold
+
+    folded = [fold(h) for h in headers]
+    if header and fold(column) in folded:
+        index = folded.index(fold(column))
+        return ColumnMapping(column=index, field=field, header=headers[index])
+    if column.isdigit() and int(column) >= 1:
+        index = int(column) - 1
+        name = headers[index] if header and index < len(headers) else ""
+        return ColumnMapping(column=index, field=field, header=name)
+    raise ImportFileError(
+        f"--map: в файле нет столбца «{column}». Столбцы: " + ", ".join(headers) + "."
+    )
+
+
+def _print_json(data: Any) -> None:
+    import json
+
+    print(json.dumps(data, ensure_ascii=False))
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """Import a file into a table; exit 0 when the import ran (even with bad rows)."""
+    from kartoteka.core.exceptions import KartotekaError
+    from kartoteka.imports import services
+    from kartoteka.records.selectors import get_table
+
+    name = os.path.basename(args.file)
+    try:
+        actor = _cli_actor(args.user)
+        table = get_table(actor, args.table)
+
+        def headers_of(settings: Any) -> list[str]:
+            opened = services.open_file(args.file, name, settings)
+            return opened.header_and_rows()[0]
+
+        settings = _import_settings(args, table, headers_of)
+        if args.dry_run:
+            result = services.dry_run(actor, table, args.file, name, settings)
+        else:
+            result = services.run_import(actor, table, args.file, name, settings)
+        if args.save_template:
+            services.save_template(actor, table, args.save_template, settings, headers_of(settings))
+    except KartotekaError as exc:
+        if args.json:
+            _print_json({"error": exc.message})
+        return _fail(exc.message)
+    if args.json:
+        _print_json(result.as_json())
+        return 0
+    if args.dry_run:
+        print("Пробный запуск (ничего не записано).")
+        for plan in result.plans:
+            _print_plan(plan)
+    else:
+        print(f"Импорт №{result.batch}.")
+    print(
+        f"Создано: {result.created}, обновлено: {result.updated}, пропущено: {result.skipped}, "
+        f"ошибок: {result.error_count}."
+    )
+    for error in result.errors[:50]:
+        column = f" [{error.column}]" if error.column else ""
+        print(f"  строка {error.row}{column}: {error.message}")
+    if result.error_count > 50:
+        print(f"  … и ещё {result.error_count - 50}")
+    return 0
+
+
+def _print_plan(plan: Any) -> None:
+    if plan.action == "error":
+        text = "; ".join(f"{e.column}: {e.message}" for e in plan.errors)
+        print(f"  строка {plan.row}: ошибка — {text}")
+    elif plan.action == "skip":
+        print(f"  строка {plan.row}: пропуск — {plan.reason}")
+    elif plan.action == "update":
+        changes = ", ".join(f"{label}: «{old}» → «{new}»" for label, old, new in plan.changes)
+        print(f"  строка {plan.row}: обновление №{plan.record_id} — {changes}")
+    else:
+        changes = ", ".join(f"{label}: «{new}»" for label, _old, new in plan.changes)
+        print(f"  строка {plan.row}: создание — {changes}")
+
+
+def _cli_actor(username: str | None) -> Any:
+    from django.contrib.auth import get_user_model
+
+    from kartoteka.core.actor import Actor
+    from kartoteka.core.exceptions import NotFound
+
+    if not username:
+        return Actor.system("cli import", source="cli")
+    user = get_user_model().objects.filter(username=username, is_active=True).first()
+    if user is None:
+        raise NotFound(f"Пользователь «{username}» не найден.")
+    return Actor.for_user(user, source="cli")
+
+
+def cmd_import_undo(args: argparse.Namespace) -> int:
+    from kartoteka.core.actor import Actor
+    from kartoteka.core.exceptions import KartotekaError
+    from kartoteka.imports.models import ImportBatch
+    from kartoteka.imports.services import undo_import
+
+    batch = ImportBatch.objects.select_related("table").filter(pk=args.batch).first()
+    if batch is None:
+        message = f"Импорт №{args.batch} не найден."
+        if args.json:
+            _print_json({"error": message})
+        return _fail(message)
+    try:
+        report = undo_import(Actor.system("cli import-undo", source="cli"), batch)
+    except KartotekaError as exc:
+        if args.json:
+            _print_json({"error": exc.message})
+        return _fail(exc.message)
+    if args.json:
+        _print_json({"batch": batch.pk, **report})
+        return 0
+    print(
+        f"Импорт №{batch.pk} отменён: удалено {report['deleted']}, "
+        f"восстановлено {report['restored']}, оставлено как есть {len(report['kept'])}."
+    )
+    for item in report["kept"]:
+        print(f"  запись №{item['record']}: {item['reason']}")
+    return 0
+
+
+def cmd_rebuild_funnel(args: argparse.Namespace) -> int:
+    """Write the sales funnel's stage-entered facts again from the work log."""
+    from kartoteka.crm.funnel_facts import rebuild
+
+    started = time.monotonic()
+    written = rebuild()
+    print(f"Факты воронки продаж перестроены: {written} за {time.monotonic() - started:.1f} с.")
+    return 0
+
+
 def cmd_manage(args: argparse.Namespace) -> int:
     from django.core.management import execute_from_command_line
 
@@ -273,6 +476,69 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--table", help="только эта таблица (ключ, например counterparties)")
     p.set_defaults(fn=cmd_reindex)
 
+    p = sub.add_parser("token", help="токены API")
+    token_sub = p.add_subparsers(dest="action", required=True)
+    t = token_sub.add_parser("create", help="создать токен и напечатать его")
+    t.add_argument("--user", required=True, help="имя пользователя — владельца токена")
+    t.add_argument("--name", default="CLI", help="название токена (по умолчанию «CLI»)")
+    t.set_defaults(fn=cmd_token)
+    t = token_sub.add_parser("revoke", help="отозвать токен")
+    t.add_argument("id", type=int, help="номер токена")
+    t.set_defaults(fn=cmd_token)
+    p = sub.add_parser("import", help="загрузить файл CSV/XLS/XLSX/ODS в таблицу")
+    p.add_argument("file", help="файл .csv, .txt, .xls, .xlsx или .ods")
+    p.add_argument("--table", required=True, help="ключ таблицы, например counterparties")
+    p.add_argument("--template", help="шаблон импорта (его настройки; параметры ниже важнее)")
+    p.add_argument("--encoding", help="auto, utf-8, cp1251, koi8-r, cp866, utf-16")
+    p.add_argument("--delimiter", help="auto, ';', ',', tab, '|'")
+    p.add_argument("--no-header", action="store_true", help="в первой строке данные, не заголовки")
+    p.add_argument("--sheet", type=int, help="номер листа, с 1")
+    p.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="СТОЛБЕЦ=поле",
+        help="столбец (название или номер с 1) → поле; без --map — по названиям столбцов",
+    )
+    p.add_argument("--key", help="ключевое поле для поиска повторов (по умолчанию — уникальное)")
+    p.add_argument("--on-duplicate", choices=["update", "skip"], help="повтор: обновить/пропустить")
+    filled = p.add_mutually_exclusive_group()
+    filled.add_argument(
+        "--keep-filled",
+        dest="keep_filled",
+        action="store_true",
+        default=None,
+        help="пустая ячейка не стирает заполненное значение (по умолчанию)",
+    )
+    filled.add_argument(
+        "--overwrite-empty",
+        dest="keep_filled",
+        action="store_false",
+        help="пустая ячейка очищает значение",
+    )
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="поле=ЗНАЧЕНИЕ",
+        help="значение для новых записей, если в файле пусто",
+    )
+    p.add_argument(
+        "--dry-run", action="store_true", help="показать, что будет, ничего не записывая"
+    )
+    p.add_argument("--save-template", metavar="NAME", help="сохранить настройки как шаблон")
+    p.add_argument("--user", help="от имени пользователя (логин)")
+    p.add_argument("--json", action="store_true", help="итог одним объектом JSON")
+    p.set_defaults(fn=cmd_import)
+
+    p = sub.add_parser("import-undo", help="отменить импорт")
+    p.add_argument("batch", type=int, help="номер импорта")
+    p.add_argument("--json", action="store_true", help="итог одним объектом JSON")
+    p.set_defaults(fn=cmd_import_undo)
+
+    sub.add_parser(
+        "rebuild-funnel", help="перестроить факты воронки продаж из журнала работы"
+    ).set_defaults(fn=cmd_rebuild_funnel)
     p = sub.add_parser("manage", help="команда Django")
     p.add_argument("rest", nargs=argparse.REMAINDER)
     p.set_defaults(fn=cmd_manage)

@@ -1,4 +1,4 @@
-"""URL configuration: the web UI lives in ``kartoteka.web``."""
+"""URL configuration: the web UI lives in ``kartoteka.web``, the REST API in ``kartoteka.api``."""
 
 from django.urls import include, path
 
@@ -11,5 +11,7 @@ urlpatterns = [
     path("f/", include(public_webforms)),
     path("integrations/forms/", include("kartoteka.webforms.urls")),
     path("integrations/webhooks/", include("kartoteka.webhooks.urls")),
+    path("api/v1/", include("kartoteka.api.urls")),
+    path("profile/", include("kartoteka.api.page_urls")),
     path("", include("kartoteka.web.urls")),
 ]

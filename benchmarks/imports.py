@@ -1,0 +1,233 @@
+"""Import benchmark: a Windows-1251 «;» CSV of counterparties keyed by INN, beside a raw baseline.
+
+    .venv/bin/python benchmarks/imports.py --rows 100000            # SQLite
+    DATABASE_URL=postgres://… .venv/bin/python benchmarks/imports.py  # PostgreSQL
+
+1. A fresh load of N rows × 8 columns into «Контрагенты» through the import (conversion, the
+   records service's checks, rules, history, search index), then an update of every row from a
+   second file with «Приоритет заполненных перед пустыми» (a third of its cells are empty).
+2. The raw baseline, measured in the same run on the same files: plain ``csv`` +
+   ``sqlite3.executemany`` into a bare table with the same columns and a unique index on INN
+   (``INSERT … ON CONFLICT DO UPDATE`` for the update), or on PostgreSQL psycopg ``COPY`` into
+   a temporary table + ``INSERT … ON CONFLICT``.
+3. Optionally (``--xlsx N``) an XLSX of N rows: the import vs python-calamine's own read time.
+
+Prints rows/s, the import/raw time ratios and the peak RSS of the process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from _env import drop_database, setup_django
+
+HEADER = ["Название", "ИНН", "КПП", "Телефон", "E-mail", "Город", "Адрес", "Комментарий"]
+CITIES = ["Москва", "Казань", "Тверь", "Самара", "Пермь", "Омск", "Сочи", "Уфа"]
+COLUMNS = ["name", "inn", "kpp", "phone", "email", "city", "address", "comment"]
+
+
+def make_rows(n: int, *, update: bool) -> list[list[str]] | object:
+    from kartoteka.core.validators import inn_control_digits
+
+    for i in range(n):
+        inn = inn_control_digits(f"{500000000 + i:09d}")
+        city = CITIES[(i + (3 if update else 0)) % len(CITIES)]
+        empty = update and i % 3 == 0
+        yield [
+            f'ООО "Компания {i}"' + (" (обн.)" if update else ""),
+            inn,
+            "" if empty else f"77{i % 10000:04d}001",
+            "" if empty else f"8 (9{i % 100:02d}) {i % 1000:03d}-{(i // 7) % 100:02d}-{i % 97:02d}",
+            "" if empty else f"info{i}@firma{i % 1000}.ru",
+            city,
+            "" if empty else f"г. {city}, ул. Ленина, д. {i % 200 + 1}",
+            "" if empty else f"Клиент с {2000 + i % 25} года, звонить до обеда",
+        ]
+
+
+def write_file(path: Path, n: int, *, update: bool) -> None:
+    with open(path, "w", encoding="cp1251", newline="") as handle:
+        writer = csv.writer(handle, delimiter=";")
+        writer.writerow(HEADER)
+        writer.writerows(make_rows(n, update=update))
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# -- raw baselines --------------------------------------------------------------------------------
+
+
+def raw_sqlite(directory: Path, files: list[Path]) -> list[float]:
+    import sqlite3
+
+    db = sqlite3.connect(directory / "raw.sqlite3")
+    db.execute("PRAGMA journal_mode=WAL")
+    columns = ", ".join(f"{c} TEXT" for c in COLUMNS)
+    db.execute(f"CREATE TABLE firms (id INTEGER PRIMARY KEY, {columns})")
+    db.execute("CREATE UNIQUE INDEX firms_inn ON firms (inn)")
+    times = []
+    names = ", ".join(COLUMNS)
+    marks = ", ".join("?" for _ in COLUMNS)
+    updates = ", ".join(f"{c} = COALESCE(NULLIF(excluded.{c}, ''), {c})" for c in COLUMNS)
+    for path in files:
+        start = time.perf_counter()
+        with open(path, encoding="cp1251", newline="") as handle:
+            reader = csv.reader(handle, delimiter=";")
+            next(reader)
+            db.executemany(
+                f"INSERT INTO firms ({names}) VALUES ({marks}) "
+                f"ON CONFLICT (inn) DO UPDATE SET {updates}",
+                reader,
+            )
+        db.commit()
+        times.append(time.perf_counter() - start)
+    db.close()
+    return times
+
+
+def raw_postgres(files: list[Path]) -> list[float]:
+    import psycopg
+
+    url = os.environ["DATABASE_URL"]
+    times = []
+    names = ", ".join(COLUMNS)
+    updates = ", ".join(f"{c} = COALESCE(NULLIF(excluded.{c}, ''), raw_firms.{c})" for c in COLUMNS)
+    with psycopg.connect(url) as conn:
+        conn.execute("DROP TABLE IF EXISTS raw_firms")
+        conn.execute(
+            "CREATE TABLE raw_firms (id BIGSERIAL PRIMARY KEY, "
+            + ", ".join(f"{c} TEXT" for c in COLUMNS)
+            + ")"
+        )
+        conn.execute("CREATE UNIQUE INDEX raw_firms_inn ON raw_firms (inn)")
+        conn.commit()
+        for path in files:
+            start = time.perf_counter()
+            with conn.transaction():
+                conn.execute(
+                    "CREATE TEMP TABLE raw_load (" + ", ".join(f"{c} TEXT" for c in COLUMNS) + ") "
+                    "ON COMMIT DROP"
+                )
+                with (
+                    conn.cursor().copy(
+                        f"COPY raw_load ({names}) FROM STDIN WITH (FORMAT csv, DELIMITER ';', "
+                        "HEADER true, ENCODING 'WIN1251')"
+                    ) as copy,
+                    open(path, "rb") as handle,
+                ):
+                    while data := handle.read(1 << 20):
+                        copy.write(data)
+                conn.execute(
+                    f"INSERT INTO raw_firms ({names}) SELECT {names} FROM raw_load "
+                    f"ON CONFLICT (inn) DO UPDATE SET {updates}"
+                )
+            times.append(time.perf_counter() - start)
+        conn.execute("DROP TABLE raw_firms")
+        conn.commit()
+    return times
+
+
+# -- the benchmark --------------------------------------------------------------------------------
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--xlsx", type=int, default=0, help="also an XLSX of this many rows")
+    args = parser.parse_args()
+    created_db = setup_django()
+    from django.db import connection
+
+    from kartoteka.core.actor import Actor
+    from kartoteka.crm.setup import init
+    from kartoteka.imports.options import ImportSettings
+    from kartoteka.imports.services import run_import
+    from kartoteka.records.models import RecordChange
+    from kartoteka.tables.modelfactory import model_for
+    from kartoteka.tables.models import Table
+
+    directory = Path(tempfile.mkdtemp(prefix="kartoteka-import-bench-"))
+    try:
+        init(verbosity=0)
+        table = Table.objects.get(key="counterparties")
+        n = args.rows
+        fresh, update = directory / "fresh.csv", directory / "update.csv"
+        write_file(fresh, n, update=False)
+        write_file(update, n, update=True)
+        size_mb = fresh.stat().st_size / 2**20
+        print(f"database: {connection.vendor}; rows: {n:,}; file: {size_mb:.0f} MB, cp1251, «;»")
+        actor = Actor.system("benchmark", source="bench")
+        times = []
+        for path in (fresh, update):
+            start = time.perf_counter()
+            result = run_import(actor, table, str(path), path.name, ImportSettings())
+            times.append(time.perf_counter() - start)
+            assert result.error_count == 0, result.errors[:3]
+            assert result.created + result.updated == n, (result.created, result.updated)
+        model = model_for(table)
+        assert model.objects.count() == n
+        assert RecordChange.objects.filter(table=table).count() == 2 * n
+        if connection.vendor == "postgresql":
+            raw = raw_postgres([fresh, update])
+            raw_name = "psycopg COPY + INSERT … ON CONFLICT"
+        else:
+            raw = raw_sqlite(directory, [fresh, update])
+            raw_name = "csv + sqlite3.executemany (ON CONFLICT)"
+        for label, took, base in zip(("fresh load", "update all"), times, raw, strict=True):
+            print(
+                f"{label}: import {n / took:,.0f} rows/s ({took:.1f} s) | {raw_name} "
+                f"{n / base:,.0f} rows/s ({base:.1f} s) | import/raw {took / base:.1f}x"
+            )
+        if args.xlsx:
+            bench_xlsx(directory, args.xlsx, actor)
+        print(f"peak RSS: {peak_rss_mb():.0f} MB")
+    finally:
+        drop_database(created_db)
+        for path in directory.iterdir():
+            path.unlink()
+        directory.rmdir()
+    return 0
+
+
+def bench_xlsx(directory: Path, n: int, actor) -> None:
+    import python_calamine
+    import xlsxwriter
+
+    from kartoteka.imports.options import ImportSettings
+    from kartoteka.imports.services import run_import
+    from kartoteka.tables.models import Table
+
+    path = directory / "firms.xlsx"
+    book = xlsxwriter.Workbook(str(path), {"constant_memory": True})
+    sheet = book.add_worksheet("Клиенты")
+    sheet.write_row(0, 0, HEADER)
+    for r, row in enumerate(make_rows(n, update=False), start=1):
+        sheet.write_row(r, 0, row)
+    book.close()
+    start = time.perf_counter()
+    with open(path, "rb") as handle:
+        workbook = python_calamine.CalamineWorkbook.from_filelike(handle)
+        for _row in workbook.get_sheet_by_index(0).iter_rows():
+            pass
+    calamine_s = time.perf_counter() - start
+    table = Table.objects.get(key="counterparties")
+    start = time.perf_counter()
+    result = run_import(actor, table, str(path), path.name, ImportSettings(on_duplicate="skip"))
+    took = time.perf_counter() - start
+    print(
+        f"xlsx {n:,} rows (existing, skipped): import {took:.1f} s | "
+        f"calamine read {calamine_s:.1f} s | skipped {result.skipped:,}"
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

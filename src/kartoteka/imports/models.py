@@ -1,0 +1,94 @@
+"""Import batches (one per import, with its report and progress) and import templates."""
+
+from __future__ import annotations
+
+from django.conf import settings as conf
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from kartoteka.tables.models import Table
+
+
+class ImportBatch(models.Model):
+    """One import of one file into one table: its settings, progress and report.
+
+    What the import wrote is in the records' history under the source ``import#<id>``
+    (:attr:`source`): undo reads it from there, so nothing per record is stored twice.
+    """
+
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    UNDONE = "undone"
+    STATUSES = [
+        (PENDING, _("в очереди")),
+        (RUNNING, _("выполняется")),
+        (DONE, _("выполнен")),
+        (FAILED, _("не выполнен")),
+        (UNDONE, _("отменён")),
+    ]
+
+    table = models.ForeignKey(Table, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(
+        conf.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    file_name = models.CharField(max_length=255)
+    #: The uploaded file in the default storage (kept for the background job and re-reading).
+    file_path = models.CharField(max_length=500, blank=True, default="")
+    settings = models.JSONField(default=dict)
+    status = models.CharField(max_length=16, choices=STATUSES, default=PENDING)
+    message = models.TextField(blank=True, default="")
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_done = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    error_count = models.PositiveIntegerField(default=0)
+    #: The first errors: ``[{"row": n, "column": "…", "message": "…"}]`` (all are in the file).
+    errors = models.JSONField(default=list, blank=True)
+    #: The bad rows with the reason per row, a CSV in the default storage.
+    errors_file = models.CharField(max_length=500, blank=True, default="")
+    undo_report = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"import#{self.pk} {self.file_name}"
+
+    @property
+    def source(self) -> str:
+        """The history source of every change this import made."""
+        return f"import#{self.pk}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.DONE, self.FAILED, self.UNDONE)
+
+
+class ImportTemplate(models.Model):
+    """Named settings of an import («шаблон импорта») for a table; ``headers`` are the file's
+    column names when it was saved, so a file with the same header suggests the template."""
+
+    table = models.ForeignKey(Table, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(_("название"), max_length=200)
+    settings = models.JSONField(default=dict)
+    headers = models.JSONField(default=list, blank=True)
+    owner = models.ForeignKey(
+        conf.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["table", "name"], name="one_import_template_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name

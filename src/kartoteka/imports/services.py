@@ -1,0 +1,982 @@
+"""Import of a file into a table: preview, mapping, dry run, the import itself, templates, undo.
+
+The one import engine behind the wizard, the CLI (``kartoteka import``) and the background job:
+
+- :func:`preview` — how a file is read with the given options (encoding, delimiter, header,
+  sheet): the detected options, the sheets, the header and the first rows.
+- :func:`suggest_mapping` — columns matched to fields by header (field label or key,
+  case- and «ё»-insensitive); :func:`suggest_template` — a saved template whose header matches.
+- :func:`dry_run` — what the import would do per row (create / update field: old → new / skip and
+  why / error: row, column, why) with totals, writing nothing.
+- :func:`run_import` — the import: rows are converted by the fields' types, checked, matched on
+  the key field, and sent to :mod:`kartoteka.records.services` in batches of :data:`CHUNK`
+  (validation, unique, links, the table's rules and one history row per record happen there).
+  Bad rows are reported (row, column, why) and never stop the good ones; a file that breaks
+  mid-way undoes what was written. Every change carries the history source ``import#<batch>``.
+- :func:`undo_import` — removes what a batch created and restores what it updated, from the
+  records' history; records edited (or linked to) since the import are left alone and reported.
+- :func:`start_import` / :func:`run_batch` — a batch run now or by the background worker
+  (:mod:`kartoteka.imports.tasks`), with progress (rows done / total) on the batch.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import tempfile
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kartoteka.core.actor import Actor
+from kartoteka.core.exceptions import (
+    KartotekaError,
+    NotFound,
+    PermissionDenied,
+    RecordValidationError,
+    RuleViolation,
+)
+from kartoteka.imports.models import ImportBatch, ImportTemplate
+from kartoteka.imports.options import ColumnMapping, ImportSettings
+from kartoteka.imports.readers import ImportFileError, TableFile, open_table_file
+from kartoteka.records import services as records
+from kartoteka.records.models import RecordChange
+from kartoteka.tables.fieldtypes.choice import fold
+from kartoteka.tables.modelfactory import STATE_DELETED, fields_of, model_for, title_field_keys
+from kartoteka.tables.models import Field, Table
+
+#: Rows converted, matched and written together.
+CHUNK = 5000
+#: Files with more rows than this run in the background (the wizard's choice).
+BACKGROUND_ROWS = 5000
+#: Errors kept on the batch and in a result (all of them go to the bad-rows file).
+MAX_REPORTED_ERRORS = 10_000
+#: Rows a dry run describes one by one (its totals count every row).
+DRY_RUN_ROWS = 1000
+PREVIEW_ROWS = 20
+#: Types whose several mapped columns are joined into one value.
+JOINABLE = ("text", "long_text")
+
+
+# -- results --
+
+
+@dataclass
+class RowError:
+    row: int
+    column: str
+    message: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {"row": self.row, "column": self.column, "message": self.message}
+
+
+@dataclass
+class RowPlan:
+    """What the import does with one row: ``create``, ``update``, ``skip`` or ``error``."""
+
+    row: int
+    action: str
+    record_id: int | None = None
+    #: ``(field label, old text, new text)`` for updates; ``(label, "", new)`` for creates.
+    changes: list[tuple[str, str, str]] = field(default_factory=list)
+    reason: str = ""
+    errors: list[RowError] = field(default_factory=list)
+
+
+@dataclass
+class ImportResult:
+    batch: int | None = None
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    skipped: int = 0
+    error_count: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    #: The dry run's rows one by one (at most :data:`DRY_RUN_ROWS`).
+    plans: list[RowPlan] = field(default_factory=list)
+    #: Link targets created (or, in a dry run, to be created): table label → titles.
+    created_targets: dict[str, int] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        """The CLI's ``--json`` object."""
+        return {
+            "batch": self.batch,
+            "created": self.created,
+            "updated": self.updated,
+            "skipped": self.skipped,
+            "errors": [e.as_json() for e in self.errors],
+        }
+
+
+@dataclass
+class Preview:
+    kind: str
+    encoding: str
+    delimiter: str
+    sheets: list[str]
+    headers: list[str]
+    rows: list[list[str]]
+
+
+# -- reading --
+
+
+def open_file(
+    source: str | bytes, name: str, settings: ImportSettings, *, lenient: bool = False
+) -> TableFile:
+    """The file opened with the settings' file options (:class:`ImportFileError` if it cannot)."""
+    return open_table_file(source, name, settings.file_options(), lenient=lenient)
+
+
+def preview(
+    source: str | bytes, name: str, settings: ImportSettings, limit: int = PREVIEW_ROWS
+) -> Preview:
+    """The first rows as the options read them; undecodable bytes show as «�» (so garbled text
+    says: change the encoding) rather than failing."""
+    table_file = open_file(source, name, settings, lenient=True)
+    headers, rows = table_file.header_and_rows()
+    return Preview(
+        kind=table_file.kind,
+        encoding=table_file.encoding,
+        delimiter=table_file.delimiter,
+        sheets=table_file.sheets,
+        headers=headers,
+        rows=list(islice(rows, limit)),
+    )
+
+
+def suggest_mapping(headers: list[str], table: Table) -> list[ColumnMapping]:
+    """Columns whose header names a field (its label or key, case- and «ё»-insensitive)."""
+    by_name: dict[str, Field] = {}
+    for f in importable_fields(table):
+        by_name.setdefault(fold(f.key), f)
+        by_name.setdefault(fold(str(f.label)), f)
+    mapping = []
+    for index, header in enumerate(headers):
+        found = by_name.get(fold(header or ""))
+        if found is not None:
+            mapping.append(ColumnMapping(column=index, field=found.key, header=header))
+    return mapping
+
+
+def importable_fields(table: Table) -> list[Field]:
+    return [f for f in fields_of(table) if not f.read_only and f.type != "file"]
+
+
+def suggest_template(table: Table, headers: list[str]) -> ImportTemplate | None:
+    """The table's template saved for a file with the same header (case-insensitive)."""
+    wanted = [fold(h) for h in headers]
+    for template in ImportTemplate.objects.filter(table=table).order_by("-updated_at"):
+        if [fold(h) for h in template.headers] == wanted:
+            return template
+    return None
+
+
+def save_template(
+    actor: Actor, table: Table, name: str, settings: ImportSettings, headers: list[str]
+) -> ImportTemplate:
+    """Save (or replace) the template ``name`` of ``table``."""
+    name = name.strip()
+    if not name:
+        raise ImportFileError(_("У шаблона импорта должно быть название."))
+    template, _created = ImportTemplate.objects.update_or_create(
+        table=table,
+        name=name,
+        defaults={"settings": settings.to_json(), "headers": headers, "owner": actor.user},
+    )
+    return template
+
+
+def get_template(table: Table, name: str) -> ImportTemplate:
+    template = ImportTemplate.objects.filter(table=table, name=name).first()
+    if template is None:
+        raise NotFound(_("Шаблон импорта «%(name)s» не найден.") % {"name": name})
+    return template
+
+
+# -- the engine --
+
+
+class _Plan:
+    """The columns, converters and key of one import, resolved against the table."""
+
+    def __init__(
+        self, actor: Actor, table: Table, headers: list[str], settings: ImportSettings
+    ) -> None:
+        self.actor = actor
+        self.table = table
+        self.settings = settings
+        self.headers = headers
+        self.model = model_for(table)
+        self.fields = {f.key: f for f in fields_of(table)}
+        mapping = settings.mapping or suggest_mapping(headers, table)
+        if not mapping:
+            raise ImportFileError(
+                _(
+                    "Ни один столбец файла не сопоставлен полю таблицы «%(table)s». Назовите "
+                    "столбцы как поля (%(fields)s) или укажите сопоставление."
+                )
+                % {
+                    "table": table.label,
+                    "fields": ", ".join(str(f.label) for f in importable_fields(table)),
+                }
+            )
+        self.columns: dict[str, list[int]] = {}
+        lowered = [fold(h) for h in headers]
+        for item in mapping:
+            f = self._field(item.field)
+            column = item.column
+            if item.header and settings.header and fold(item.header) in lowered:
+                column = lowered.index(fold(item.header))
+            if column < 0 or (headers and column >= len(headers)):
+                raise ImportFileError(
+                    _("В файле нет столбца «%(col)s».") % {"col": item.header or column + 1}
+                )
+            columns = self.columns.setdefault(f.key, [])
+            if columns and f.type not in JOINABLE:
+                raise ImportFileError(
+                    _(
+                        "В поле «%(field)s» сопоставлено несколько столбцов; объединять можно "
+                        "только в текстовое поле."
+                    )
+                    % {"field": f.label}
+                )
+            columns.append(column)
+        self.key = self._key_field()
+        self.defaults = self._defaults()
+        self.attnames = {k: _attname(self.model, k) for k in self.columns}
+        self.converters = {k: self._converter(self.fields[k]) for k in self.columns}
+        self.created_targets: dict[str, int] = {}
+        self._link_cache: dict[tuple[str, str], int | None] = {}
+
+    def _field(self, key: str) -> Field:
+        f = self.fields.get(key)
+        if f is None:
+            by_label = {fold(str(x.label)): x for x in self.fields.values()}
+            f = by_label.get(fold(key))
+        if f is None:
+            raise ImportFileError(
+                _("В таблице «%(table)s» нет поля «%(field)s».")
+                % {"table": self.table.label, "field": key}
+            )
+        if f.read_only or f.type == "file":
+            raise ImportFileError(
+                _("Поле «%(field)s» заполняется автоматически; импортировать в него нельзя.")
+                % {"field": f.label}
+            )
+        return f
+
+    def _key_field(self) -> Field | None:
+        if self.settings.key:
+            f = self._field(self.settings.key)
+        else:
+            unique = [x for x in self.fields.values() if x.unique and x.key in self.columns]
+            if not unique:
+                return None
+            f = unique[0]
+        if f.key not in self.columns:
+            raise ImportFileError(
+                _("Ключевое поле «%(field)s» не сопоставлено ни одному столбцу файла.")
+                % {"field": f.label}
+            )
+        return f
+
+    def _defaults(self) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for key, text in self.settings.defaults.items():
+            f = self._field(key)
+            try:
+                values[f.key] = f.field_type.clean(f, text)
+            except ValidationError as exc:
+                raise ImportFileError(
+                    _("Значение по умолчанию поля «%(field)s»: %(e)s")
+                    % {"field": f.label, "e": " ".join(exc.messages)}
+                ) from exc
+        return values
+
+    def _converter(self, f: Field) -> Callable[[str], Any]:
+        ftype = f.field_type
+        if f.type == "link":
+            return lambda text: self._link(f, text)
+        if f.type in ("choice", "user", "boolean"):
+            cache: dict[str, Any] = {}
+
+            def cached(text: str) -> Any:
+                if text not in cache:
+                    cache[text] = ftype.parse(f, text)
+                return cache[text]
+
+            return cached
+        return lambda text: ftype.parse(f, text)
+
+    def _link(self, f: Field, text: str) -> Any:
+        text = text.strip()
+        if not text:
+            return None
+        cached = self._link_cache.get((f.key, fold(text)), -1)
+        if cached != -1:
+            if cached is None:
+                return _Missing(text)
+            return cached
+        try:
+            value = f.field_type.parse(f, text)
+        except ValidationError:
+            if not self.settings.create_missing_links:
+                raise
+            self._link_cache[(f.key, fold(text))] = None
+            return _Missing(text)
+        self._link_cache[(f.key, fold(text))] = value
+        return value
+
+    def convert(self, number: int, cells: list[str]) -> tuple[dict[str, Any], list[RowError]]:
+        values: dict[str, Any] = {}
+        errors: list[RowError] = []
+        width = len(cells)
+        for key, columns in self.columns.items():
+            if len(columns) == 1:
+                text = cells[columns[0]] if columns[0] < width else ""
+            else:
+                text = " ".join(c for i in columns if i < width and (c := cells[i].strip()))
+            if not text or not text.strip():
+                values[key] = None
+                continue
+            try:
+                values[key] = self.converters[key](text)
+            except ValidationError as exc:
+                errors.append(RowError(number, self.column_name(key), " ".join(exc.messages)))
+        return values, errors
+
+    def column_name(self, key: str) -> str:
+        columns = self.columns.get(key)
+        if not columns:
+            return str(self.fields[key].label) if key in self.fields else key
+        names = [
+            self.headers[i] if i < len(self.headers) and self.headers[i] else str(i + 1)
+            for i in columns
+        ]
+        return " + ".join(names)
+
+    def resolve_missing(self, rows: list[dict[str, Any]], *, dry_run: bool) -> None:
+        """Create the link targets named by title that do not exist yet (one batch per field)."""
+        for key in self.columns:
+            f = self.fields[key]
+            if f.type != "link":
+                continue
+            missing: dict[str, str] = {}
+            for values in rows:
+                value = values.get(key)
+                if isinstance(value, _Missing):
+                    missing.setdefault(fold(value.text), value.text)
+            if not missing:
+                continue
+            target = f.link_table
+            assert target is not None
+            label = str(target.label)
+            self.created_targets[label] = self.created_targets.get(label, 0) + len(missing)
+            if dry_run:
+                ids = dict.fromkeys(missing, 0)
+            else:
+                title_key = title_field_keys(target)[0]
+                made = records.create_records(
+                    self.actor, target, [{title_key: text} for text in missing.values()]
+                )
+                ids = {k: r.pk for k, r in zip(missing, made, strict=True)}
+            for folded, pk in ids.items():
+                if not dry_run:
+                    self._link_cache[(key, folded)] = pk
+            for values in rows:
+                value = values.get(key)
+                if isinstance(value, _Missing):
+                    values[key] = ids[fold(value.text)] or value
+
+
+def _attname(model: Any, key: str) -> str:
+    return model._meta.get_field(key).attname
+
+
+@dataclass(frozen=True)
+class _Missing:
+    """A link value naming a target that does not exist yet (created before the row)."""
+
+    text: str
+
+
+class _Run:
+    """One pass of the engine over a file: a dry run or the import."""
+
+    def __init__(
+        self,
+        actor: Actor,
+        table: Table,
+        table_file: TableFile,
+        settings: ImportSettings,
+        *,
+        dry_run: bool,
+        progress: Callable[[int, int], None] | None = None,
+        total: int = 0,
+    ) -> None:
+        self.table_file = table_file
+        headers, self.rows = table_file.header_and_rows()
+        self.plan = _Plan(actor, table, headers, settings)
+        self.actor = actor
+        self.table = table
+        self.settings = settings
+        self.dry_run = dry_run
+        self.progress = progress
+        self.total = total
+        self.result = ImportResult()
+        self.seen: dict[Any, int] = {}
+        self.bad_rows: Any = None
+        self.bad_writer: Any = None
+        self.first_row = 2 if settings.header else 1
+
+    # -- reporting ------------------------------------------------------------------------------
+    def _error(self, cells: list[str], errors: list[RowError]) -> None:
+        self.result.error_count += 1
+        room = MAX_REPORTED_ERRORS - len(self.result.errors)
+        if room > 0:
+            self.result.errors.extend(errors[:room])
+        if self.dry_run:
+            self._plan(RowPlan(errors[0].row, "error", errors=errors))
+            return
+        if self.bad_writer is None:
+            self.bad_rows = tempfile.SpooledTemporaryFile(max_size=4 << 20, mode="w+b")  # noqa: SIM115
+            text = io.TextIOWrapper(self.bad_rows, encoding="utf-8-sig", newline="")
+            self.bad_text = text
+            self.bad_writer = csv.writer(text, delimiter=";")
+            self.bad_writer.writerow(
+                [_("Строка"), _("Ошибка"), *self.plan.headers]  # the file's own header
+            )
+        reason = "; ".join(f"{e.column}: {e.message}" if e.column else e.message for e in errors)
+        self.bad_writer.writerow([errors[0].row, reason, *cells])
+
+    def _plan(self, plan: RowPlan) -> None:
+        if self.dry_run and len(self.result.plans) < DRY_RUN_ROWS:
+            self.result.plans.append(plan)
+
+    def _skip(self, number: int, reason: str, record_id: int | None = None) -> None:
+        self.result.skipped += 1
+        self._plan(RowPlan(number, "skip", record_id=record_id, reason=reason))
+
+    # -- the pass -------------------------------------------------------------------------------
+    def run(self) -> ImportResult:
+        numbered = enumerate(self.rows, start=self.first_row)
+        done = 0
+        while True:
+            chunk = list(islice(numbered, CHUNK))
+            if not chunk:
+                break
+            self._chunk(chunk)
+            done += len(chunk)
+            self.result.rows = done
+            if self.progress is not None:
+                self.progress(done, max(self.total, done))
+        self.result.created_targets = dict(self.plan.created_targets)
+        self.result.errors.sort(key=lambda e: e.row)
+        return self.result
+
+    def _chunk(self, chunk: list[tuple[int, list[str]]]) -> None:
+        plan = self.plan
+        key = plan.key
+        parsed: list[tuple[int, list[str], dict[str, Any]]] = []
+        for number, cells in chunk:
+            values, errors = plan.convert(number, cells)
+            if errors:
+                self._error(cells, errors)
+                continue
+            if key is not None:
+                value = values.get(key.key)
+                if value is not None:
+                    hashable = value if not isinstance(value, _Missing) else value.text
+                    first = self.seen.get(hashable)
+                    if first is not None:
+                        self._error(
+                            cells,
+                            [
+                                RowError(
+                                    number,
+                                    plan.column_name(key.key),
+                                    _("«%(value)s» уже встречается в строке %(first)s файла.")
+                                    % {
+                                        "value": key.field_type.display(key, value),
+                                        "first": first,
+                                    },
+                                )
+                            ],
+                        )
+                        continue
+                    self.seen[hashable] = number
+            parsed.append((number, cells, values))
+        if plan.settings.create_missing_links:
+            plan.resolve_missing([v for _n, _c, v in parsed], dry_run=self.dry_run)
+        existing = self._existing(parsed)
+        creates: list[tuple[int, list[str], dict[str, Any]]] = []
+        updates: list[tuple[int, list[str], int, dict[str, Any], dict[str, Any]]] = []
+        for number, cells, values in parsed:
+            found = existing.get(values.get(key.key)) if key is not None else None
+            if found is None:
+                row = {k: v for k, v in values.items() if v is not None}
+                for k, v in plan.defaults.items():
+                    row.setdefault(k, v)
+                creates.append((number, cells, row))
+                continue
+            pk, state, old = found
+            if state == STATE_DELETED:
+                self._error(
+                    cells,
+                    [
+                        RowError(
+                            number,
+                            plan.column_name(key.key),  # type: ignore[union-attr]
+                            _(
+                                "Запись №%(pk)s с этим значением в удалённых — восстановите её "
+                                "или удалите навсегда."
+                            )
+                            % {"pk": pk},
+                        )
+                    ],
+                )
+                continue
+            if plan.settings.on_duplicate == "skip":
+                self._skip(
+                    number,
+                    _("Запись №%(pk)s с таким значением «%(field)s» уже есть.")
+                    % {"pk": pk, "field": key.label},  # type: ignore[union-attr]
+                    pk,
+                )
+                continue
+            diff = self._diff(values, old)
+            if not diff:
+                self._skip(number, _("Нет изменений."), pk)
+                continue
+            updates.append((number, cells, pk, diff, old))
+        if self.dry_run:
+            self._describe(creates, updates)
+            return
+        self._write_creates(creates)
+        self._write_updates(updates)
+
+    def _existing(
+        self, parsed: list[tuple[int, list[str], dict[str, Any]]]
+    ) -> dict[Any, tuple[int, str, dict[str, Any]]]:
+        key = self.plan.key
+        if key is None:
+            return {}
+        wanted = [v[key.key] for _n, _c, v in parsed if v.get(key.key) is not None]
+        if not wanted:
+            return {}
+        attnames = self.plan.attnames
+        names = list(attnames)
+        found: dict[Any, tuple[int, str, dict[str, Any]]] = {}
+        key_attname = attnames[key.key]
+        for start in range(0, len(wanted), 900):
+            part = wanted[start : start + 900]
+            rows = self.plan.model.objects.filter(**{f"{key_attname}__in": part}).values_list(
+                "pk", "record_state", *[attnames[n] for n in names]
+            )
+            for pk, state, *values in rows:
+                old = dict(zip(names, values, strict=True))
+                found[old[key.key]] = (pk, state, old)
+        return found
+
+    def _diff(self, values: dict[str, Any], old: dict[str, Any]) -> dict[str, Any]:
+        keep_filled = self.plan.settings.keep_filled
+        diff = {}
+        for k, v in values.items():
+            if v is None and keep_filled:
+                continue
+            if v == old.get(k) or (
+                self.plan.fields[k].type == "boolean" and bool(v) == bool(old.get(k))
+            ):
+                continue
+            diff[k] = v
+        return diff
+
+    def _describe(self, creates: list[Any], updates: list[Any]) -> None:
+        fields = self.plan.fields
+
+        def text(k: str, v: Any) -> str:
+            if isinstance(v, _Missing):
+                return _("%(title)s (будет создана)") % {"title": v.text}
+            if v is None:
+                return ""
+            f = fields[k]
+            return f.field_type.display(f, v)
+
+        for number, _cells, row in creates:
+            self.result.created += 1
+            self._plan(
+                RowPlan(
+                    number,
+                    "create",
+                    changes=[(str(fields[k].label), "", text(k, v)) for k, v in row.items()],
+                )
+            )
+        for number, _cells, pk, diff, old in updates:
+            self.result.updated += 1
+            self._plan(
+                RowPlan(
+                    number,
+                    "update",
+                    record_id=pk,
+                    changes=[
+                        (str(fields[k].label), text(k, old.get(k)), text(k, v))
+                        for k, v in diff.items()
+                    ],
+                )
+            )
+
+    # -- writing ---------------------------------------------------------------------------------
+    def _write_creates(self, creates: list[tuple[int, list[str], dict[str, Any]]]) -> None:
+        def write(items: list[tuple[int, list[str], dict[str, Any]]]) -> None:
+            records.create_records(
+                self.actor, self.table, [row for _n, _c, row in items], prepared=True
+            )
+
+        self.result.created += self._write(creates, write)
+
+    def _write_updates(self, updates: list[tuple[int, list[str], int, Any, Any]]) -> None:
+        def write(items: list[tuple[int, list[str], int, Any, Any]]) -> None:
+            records.update_records(
+                self.actor, self.table, [(pk, d) for _n, _c, pk, d, _o in items], prepared=True
+            )
+
+        self.result.updated += self._write(updates, write)
+
+    def _write(self, items: list[Any], write: Callable[[list[Any]], None]) -> int:
+        """Write ``items`` (tuples starting with row number and cells) in one service batch;
+        rows the service refuses are reported and the rest written again. A rule violation
+        names no row, so the batch is then written row by row to find it. Returns how many
+        rows were written."""
+        while items:
+            try:
+                write(items)
+                return len(items)
+            except RecordValidationError as exc:
+                bad: dict[int, list[RowError]] = {}
+                for error in exc.errors:
+                    if not 0 <= error.row < len(items) or error.code == "integrity":
+                        break
+                    number = items[error.row][0]
+                    bad.setdefault(error.row, []).append(
+                        RowError(number, self.plan.column_name(error.field), error.message)
+                    )
+                else:
+                    for index in sorted(bad):
+                        self._error(items[index][1], bad[index])
+                    items = [item for i, item in enumerate(items) if i not in bad]
+                    continue
+                return self._one_by_one(items, write)
+            except (RuleViolation, NotFound) as exc:
+                if len(items) == 1:
+                    field_key = getattr(exc, "field", None)
+                    column = self.plan.column_name(field_key) if field_key else ""
+                    self._error(items[0][1], [RowError(items[0][0], column, exc.message)])
+                    return 0
+                return self._one_by_one(items, write)
+        return 0
+
+    def _one_by_one(self, items: list[Any], write: Callable[[list[Any]], None]) -> int:
+        return sum(self._write([item], write) for item in items)
+
+    def bad_rows_file(self) -> Any:
+        if self.bad_writer is None:
+            return None
+        self.bad_text.flush()
+        self.bad_text.detach()
+        self.bad_rows.seek(0)
+        return self.bad_rows
+
+
+def dry_run(
+    actor: Actor, table: Table, source: str | bytes, name: str, settings: ImportSettings
+) -> ImportResult:
+    """What the import would do, row by row, with totals; nothing is written."""
+    table_file = open_file(source, name, settings)
+    return _Run(actor, table, table_file, settings, dry_run=True).run()
+
+
+def run_import(
+    actor: Actor,
+    table: Table,
+    source: str | bytes,
+    name: str,
+    settings: ImportSettings,
+    *,
+    batch: ImportBatch | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> ImportResult:
+    """Import the file now, as a new batch (or the given pending one); returns the report.
+
+    Raises :class:`ImportFileError` when the file cannot be imported at all; then nothing is
+    written (a file that breaks mid-way has its written part undone).
+    """
+    table_file = open_file(source, name, settings)
+    total = table_file.count_rows()
+    started = time.monotonic()
+    last_saved = [0.0]
+
+    def report_progress(done: int, total_rows: int) -> None:
+        now = time.monotonic()
+        if progress is not None:
+            progress(done, total_rows)
+        if now - last_saved[0] >= 1.0:
+            last_saved[0] = now
+            ImportBatch.objects.filter(pk=getattr(batch, "pk", 0)).update(
+                rows_done=done, rows_total=total_rows
+            )
+
+    try:
+        # The mapping is checked before a batch exists: a refused import leaves no trace.
+        run = _Run(
+            actor, table, table_file, settings, dry_run=False, progress=report_progress, total=total
+        )
+    except KartotekaError as exc:
+        if batch is not None:
+            _fail(batch, exc, started)
+        raise
+    if batch is None:
+        batch = ImportBatch.objects.create(
+            table=table, user=actor.user, file_name=name, settings=settings.to_json()
+        )
+    run.actor = run.plan.actor = Actor(
+        user=actor.user, source=batch.source, reason=f"import:{batch.pk}"
+    )
+    ImportBatch.objects.filter(pk=batch.pk).update(
+        status=ImportBatch.RUNNING, started_at=timezone.now(), rows_total=total
+    )
+    try:
+        result = run.run()
+    except KartotekaError as exc:
+        _fail(batch, exc, started)
+        raise
+    result.batch = batch.pk
+    errors_file = ""
+    bad = run.bad_rows_file()
+    if bad is not None:
+        errors_file = default_storage.save(f"imports/{batch.pk}-errors.csv", File(bad))
+        bad.close()
+    ImportBatch.objects.filter(pk=batch.pk).update(
+        status=ImportBatch.DONE,
+        rows_total=result.rows,
+        rows_done=result.rows,
+        created=result.created,
+        updated=result.updated,
+        skipped=result.skipped,
+        error_count=result.error_count,
+        errors=[e.as_json() for e in result.errors[:1000]],
+        errors_file=errors_file,
+        finished_at=timezone.now(),
+    )
+    return result
+
+
+def _fail(batch: ImportBatch, exc: KartotekaError, started: float) -> None:
+    """The file broke (or the import could not start): undo what was written, say why."""
+    if RecordChange.objects.filter(table=batch.table, source=batch.source).exists():
+        undo_import(Actor.system("import failed", source=batch.source), batch)
+    ImportBatch.objects.filter(pk=batch.pk).update(
+        status=ImportBatch.FAILED, message=exc.message, finished_at=timezone.now()
+    )
+
+
+# -- batches: start now or in the background --
+
+
+def start_import(
+    actor: Actor,
+    table: Table,
+    upload: Any,
+    name: str,
+    settings: ImportSettings,
+    *,
+    background: bool | None = None,
+) -> ImportBatch:
+    """Keep the uploaded file and create a batch; run it now, or enqueue it for the worker
+    (``background=None``: when the file has more than :data:`BACKGROUND_ROWS` rows).
+
+    The file is checked first: a file that cannot be read raises :class:`ImportFileError`
+    and no batch is created.
+    """
+    content = upload.read() if hasattr(upload, "read") else upload
+    table_file = open_file(content, name, settings)
+    headers, _rows = table_file.header_and_rows()
+    _Plan(actor, table, headers, settings)  # the mapping is checked before a batch exists
+    path = default_storage.save(f"imports/uploads/{name or 'file'}", File(io.BytesIO(content)))
+    batch = ImportBatch.objects.create(
+        table=table, user=actor.user, file_name=name, file_path=path, settings=settings.to_json()
+    )
+    if background is None:
+        background = table_file.count_rows() > BACKGROUND_ROWS
+    if background:
+        from kartoteka.imports.tasks import run_import_task
+
+        transaction.on_commit(lambda: run_import_task.enqueue(batch.pk))
+    else:
+        run_batch(batch.pk)
+        batch.refresh_from_db()
+    return batch
+
+
+def run_batch(batch_id: int) -> ImportResult | None:
+    """Run a pending batch from its stored file (the background job calls this)."""
+    batch = ImportBatch.objects.select_related("table", "user").get(pk=batch_id)
+    if batch.status != ImportBatch.PENDING:
+        return None
+    user = batch.user
+    actor = Actor.for_user(user, source=batch.source) if user else Actor.system("import")
+    try:
+        settings = ImportSettings.from_json(batch.settings)
+        return run_import(
+            actor,
+            batch.table,
+            default_storage.path(batch.file_path),
+            batch.file_name,
+            settings,
+            batch=batch,
+        )
+    except KartotekaError:
+        return None  # the batch says why (status «не выполнен», message)
+
+
+def progress_of(batch: ImportBatch) -> dict[str, Any]:
+    """Rows done / total, rows per second and seconds left, for a progress bar."""
+    done, total = batch.rows_done, max(batch.rows_total, batch.rows_done)
+    rate = 0.0
+    if batch.started_at and done:
+        end = batch.finished_at or timezone.now()
+        seconds = max((end - batch.started_at).total_seconds(), 0.001)
+        rate = done / seconds
+    left = (total - done) / rate if rate and total > done else 0.0
+    return {
+        "status": batch.status,
+        "done": done,
+        "total": total,
+        "percent": int(done * 100 / total) if total else (100 if batch.is_finished else 0),
+        "rate": round(rate),
+        "seconds_left": round(left),
+    }
+
+
+def errors_file(batch: ImportBatch) -> Any:
+    """The bad rows of a batch (CSV, UTF-8, «;», the reason per row) opened for reading."""
+    if not batch.errors_file:
+        raise NotFound(_("В этом импорте нет строк с ошибками."))
+    return default_storage.open(batch.errors_file, "rb")
+
+
+# -- undo --
+
+
+def undo_import(actor: Actor, batch: ImportBatch) -> dict[str, Any]:
+    """Remove the records ``batch`` created and give the records it updated their old values.
+
+    Records edited since the import by anything else — or, for created records, linked to from
+    other records — are left alone and listed under ``kept``. Returns
+    ``{"deleted": n, "restored": n, "kept": [{"record": id, "reason": "…"}]}``.
+    """
+    if batch.status == ImportBatch.UNDONE:
+        raise KartotekaError(_("Импорт №%(n)s уже отменён.") % {"n": batch.pk}, code="undone")
+    if not (actor.is_admin or (actor.user_id and actor.user_id == batch.user_id)):
+        raise PermissionDenied(_("Отменить импорт может тот, кто его сделал, или администратор."))
+    table = batch.table
+    source = batch.source
+    created: dict[int, int] = {}
+    updated: dict[int, tuple[int, dict[str, Any]]] = {}
+    ours = RecordChange.objects.filter(table=table, source__in=[source, f"{source}:status"])
+    for change_id, record_id, action, changes in (
+        ours.order_by("id")
+        .values_list("id", "record_id", "action", "changes")
+        .iterator(chunk_size=5000)
+    ):
+        if action == "create":
+            created[record_id] = change_id
+        elif action == "update" and record_id not in created:
+            first_id, old = updated.get(record_id, (change_id, {}))
+            for key, pair in changes.items():
+                old.setdefault(key, pair[0])
+            updated[record_id] = (first_id, old)
+    kept: list[dict[str, Any]] = []
+    later = _edited_since(table, source, {**created, **{k: v[0] for k, v in updated.items()}})
+    for record_id in sorted(later):
+        kept.append(
+            {"record": record_id, "reason": _("изменена после импорта; оставлена как есть")}
+        )
+    linked = _linked(table, [pk for pk in created if pk not in later])
+    for record_id in sorted(linked):
+        kept.append({"record": record_id, "reason": _("на неё ссылаются другие записи; оставлена")})
+    to_delete = [pk for pk in created if pk not in later and pk not in linked]
+    to_restore = {pk: old for pk, (_id, old) in updated.items() if pk not in later}
+    undo_actor = Actor(user=actor.user, source=f"import-undo#{batch.pk}", reason="import-undo")
+    system = Actor.system(f"import-undo:{batch.pk}", source=f"import-undo#{batch.pk}")
+    fields = {f.key: f for f in fields_of(table)}
+    restored = 0
+    with transaction.atomic():
+        for start in range(0, len(to_delete), CHUNK):
+            records.purge_records(system, table, to_delete[start : start + CHUNK])
+        items = list(to_restore.items())
+        for start in range(0, len(items), CHUNK):
+            part = items[start : start + CHUNK]
+            updates: list[tuple[int, Mapping[str, Any]]] = []
+            for pk, old in part:
+                values = {
+                    k: (None if v is None else fields[k].field_type.from_json(fields[k], v))
+                    for k, v in old.items()
+                    if k in fields and not fields[k].read_only
+                }
+                updates.append((pk, values))
+            records.update_records(
+                system if undo_actor.user is None else undo_actor, table, updates
+            )
+            restored += len(part)
+        report = {"deleted": len(to_delete), "restored": restored, "kept": kept}
+        ImportBatch.objects.filter(pk=batch.pk).update(
+            status=ImportBatch.UNDONE, undo_report=report
+        )
+    batch.refresh_from_db()
+    return report
+
+
+def _edited_since(table: Table, source: str, firsts: dict[int, int]) -> set[int]:
+    """Records changed by anything but this import after the import's first change to them."""
+    edited: set[int] = set()
+    ids = list(firsts)
+    for start in range(0, len(ids), 900):
+        part = ids[start : start + 900]
+        others = (
+            RecordChange.objects.filter(table=table, record_id__in=part)
+            .exclude(source__in=[source, f"{source}:status"])
+            .values_list("record_id", "id")
+        )
+        for record_id, change_id in others:
+            if change_id > firsts[record_id]:
+                edited.add(record_id)
+    return edited
+
+
+def _linked(table: Table, ids: list[int]) -> set[int]:
+    """Of ``ids``, the records other records link to."""
+    found: set[int] = set()
+    if not ids:
+        return found
+    for link in Field.objects.filter(link_table=table, type="link").select_related("table"):
+        child = model_for(link.table)
+        attname = _attname(child, link.key)
+        for start in range(0, len(ids), 900):
+            part = ids[start : start + 900]
+            found.update(
+                child.objects.filter(**{f"{attname}__in": part})
+                .exclude(record_state=STATE_DELETED)
+                .values_list(attname, flat=True)
+            )
+    return found
