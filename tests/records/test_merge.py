@@ -1,10 +1,10 @@
-"""The merge policy shared by web forms (and later the import and the API upsert)."""
+"""The merge policy shared by the import, the API upsert and web forms."""
 
 from __future__ import annotations
 
 import pytest
 
-from kartoteka.records.merge import merge_changes
+from kartoteka.records.merge import fill_empty, merge_changes
 from kartoteka.tables.modelfactory import fields_of
 
 
@@ -16,34 +16,35 @@ def fields(table):
 CURRENT = {
     "name": "Ромашка",
     "email": None,
-    "city": "",
+    "city": "Казань",
     "phone": "+79123456789",
     "no_mailing": False,
 }
 
 
-def test_keep_filled_only_fills_empty_fields(fields):
+def test_keep_filled_never_blanks_a_filled_value(fields):
     incoming = {
-        "name": "Другое имя",
+        "name": "Ромашка-2",
         "email": "a@b.ru",
-        "city": "Казань",
-        "phone": None,
+        "city": None,
+        "phone": "  ",
         "no_mailing": True,
     }
     assert merge_changes(fields, CURRENT, incoming) == {
+        "name": "Ромашка-2",
         "email": "a@b.ru",
-        "city": "Казань",
         "no_mailing": True,
     }
 
 
-def test_overwrite_replaces_filled_values_but_never_blanks(fields):
-    incoming = {"name": "Другое имя", "email": "", "phone": None, "city": "  "}
-    assert merge_changes(fields, CURRENT, incoming, "overwrite") == {"name": "Другое имя"}
+def test_overwrite_writes_empty_values_too(fields):
+    incoming = {"name": "Ромашка", "city": None, "email": None}
+    assert merge_changes(fields, CURRENT, incoming, "overwrite") == {"city": None}
 
 
-def test_equal_values_are_no_change(fields):
-    assert merge_changes(fields, CURRENT, {"name": "Ромашка"}, "overwrite") == {}
+def test_fill_empty_only_completes(fields):
+    incoming = {"name": "Другое", "email": "a@b.ru", "city": "Тула", "no_mailing": True}
+    assert fill_empty(fields, CURRENT, incoming) == {"email": "a@b.ru", "no_mailing": True}
 
 
 def test_unknown_policy_is_refused(fields):
