@@ -223,6 +223,15 @@ def save_webform(
             )
         else:
             origins.append(origin)
+    redirect_url = redirect_url.strip()
+    if redirect_url and normalize_origin(redirect_url) is None:
+        errors.append(
+            FieldError(
+                "redirect_url",
+                _("Адрес страницы должен начинаться с http:// или https://."),
+                "bad_redirect",
+            )
+        )
     assign = None
     if assign_field:
         assign = fields.get(assign_field)
@@ -240,7 +249,7 @@ def save_webform(
         webform.success_message = success_message.strip() or _(
             "Спасибо! Мы свяжемся с вами в ближайшее время."
         )
-        webform.redirect_url = redirect_url.strip()
+        webform.redirect_url = redirect_url
         webform.allowed_origins = "\n".join(dict.fromkeys(origins))
         webform.merge = merge
         webform.is_active = is_active
