@@ -298,6 +298,26 @@ def test_rate_limit_per_address_and_per_form(post_form, table, settings, client)
     ]
 
 
+def test_behind_a_proxy_the_forwarded_address_is_limited(post_form, table, settings):
+    # given: the proxy's header is configured, one submission per address
+    settings.WEBFORM_CLIENT_IP_HEADER = "X-Forwarded-For"
+    settings.WEBFORM_RATE_PER_IP = (1, 600)
+    proxied = {"REMOTE_ADDR": "10.0.0.1"}
+    # when: two visitors come through the same proxy, then the first comes again (forging an
+    # address in front of the one the proxy appended)
+    first = post_form({"name": "Первый"}, HTTP_X_FORWARDED_FOR="203.0.113.5", **proxied)
+    second = post_form({"name": "Второй"}, HTTP_X_FORWARDED_FOR="203.0.113.6", **proxied)
+    again = post_form(
+        {"name": "Снова"}, HTTP_X_FORWARDED_FOR="198.51.100.1, 203.0.113.5", **proxied
+    )
+    # then
+    assert (first.status_code, second.status_code, again.status_code) == (200, 200, 429)
+    assert sorted(WebFormSubmission.objects.values_list("ip", flat=True)) == [
+        "203.0.113.5",
+        "203.0.113.6",
+    ]
+
+
 def test_an_oversized_request_is_refused_before_it_is_read(post_form, table, settings):
     settings.WEBFORM_MAX_BYTES = 1000
     response = post_form({"name": "ООО Ромашка", "comment": "я" * 2000})

@@ -9,6 +9,7 @@ and shown through Django's auto-escaping templates, never marked safe.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from typing import Any
 
@@ -51,6 +52,21 @@ def _cors(response: HttpResponse, form: WebForm, request: HttpRequest) -> HttpRe
         response["Access-Control-Allow-Origin"] = origin
         response["Vary"] = "Origin"
     return response
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """The visitor's address for rate limits. Behind a reverse proxy every request comes from
+    the proxy, so ``WEBFORM_CLIENT_IP_HEADER`` (e.g. ``X-Forwarded-For``) names the header the
+    proxy sets; its last address is the one the proxy saw (earlier ones the client may forge)."""
+    header = getattr(settings, "WEBFORM_CLIENT_IP_HEADER", "")
+    if header:
+        forwarded = [a.strip() for a in request.headers.get(header, "").split(",") if a.strip()]
+        if forwarded:
+            try:
+                return str(ipaddress.ip_address(forwarded[-1]))
+            except ValueError:
+                pass
+    return request.META.get("REMOTE_ADDR") or None
 
 
 def _wants_json(request: HttpRequest) -> bool:
@@ -143,7 +159,7 @@ def _submit(request: HttpRequest, form: WebForm) -> HttpResponse:
         result = services.submit(
             form,
             data,
-            ip=request.META.get("REMOTE_ADDR") or None,
+            ip=client_ip(request),
             origin=origin,
             own_origin=_own_origin(request),
             base_url=request.build_absolute_uri("/"),
