@@ -10,7 +10,6 @@ and shown through Django's auto-escaping templates, never marked safe.
 from __future__ import annotations
 
 import ipaddress
-import json
 from typing import Any
 
 from django.conf import settings
@@ -295,7 +294,7 @@ def form_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "webforms/list.html",
-        {"webforms": forms_, "tables": tables, "public_urls": {}},
+        {"webforms": forms_, "tables": tables},
     )
 
 
@@ -423,7 +422,6 @@ def _edit_context(
         "counts": counts,
         "outcomes": dict(WebFormSubmission.OUTCOMES),
         "reasons": _reason_labels(),
-        "errors_json": json.dumps(errors, ensure_ascii=False),
     }
 
 
