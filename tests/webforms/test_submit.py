@@ -287,7 +287,12 @@ def test_rate_limit_per_address_and_per_form(post_form, table, settings, client)
     # then
     assert response.status_code == 429
     assert "Слишком много заявок с вашего адреса." in response.content.decode()
+    # junk from elsewhere is refused but does not use up the form's allowance …
+    for address in ("10.2.2.1", "10.2.2.2"):
+        junk = post_form({"name": "Спам"}, origin="https://evil.example.com", REMOTE_ADDR=address)
+        assert junk.status_code == 403
     assert post_form({"name": "Четвёртый"}, REMOTE_ADDR="10.1.1.1").status_code == 200
+    # … while a third real submission does
     response = post_form({"name": "Пятый"}, REMOTE_ADDR="10.1.1.2")
     assert response.status_code == 429
     assert "Форма получила слишком много заявок." in response.content.decode()

@@ -361,7 +361,10 @@ def _check_rate(form: WebForm, ip: str | None) -> None:
             code="rate_limit",
             status=429,
         )
-    if recent.filter(created_at__gte=now - dt.timedelta(seconds=form_window)).count() >= per_form:
+    # Junk refused by the other guards does not count against the form: a flood of it must
+    # not lock out real visitors.
+    taken = recent.exclude(outcome=WebFormSubmission.REFUSED)
+    if taken.filter(created_at__gte=now - dt.timedelta(seconds=form_window)).count() >= per_form:
         raise SubmissionRefused(
             _("Форма получила слишком много заявок. Попробуйте ещё раз через несколько минут."),
             code="rate_limit",
