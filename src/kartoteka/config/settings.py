@@ -15,7 +15,8 @@ demo (SQLite under ``var/``) and a production PostgreSQL deployment:
   (``60,300,1800,7200,21600``);
   ``KARTOTEKA_WEBHOOK_ALLOW_PRIVATE`` — ``1`` lets every webhook call loopback/private addresses.
 - ``KARTOTEKA_WEBFORM_MIN_SECONDS`` (``3``), ``KARTOTEKA_WEBFORM_RATE_PER_IP`` (``5`` in 10 min),
-  ``KARTOTEKA_WEBFORM_RATE_PER_FORM`` (``200`` in 10 min) — spam guards of web forms.
+  ``KARTOTEKA_WEBFORM_RATE_PER_FORM`` (``200`` in 10 min) — spam guards of web forms;
+  ``KARTOTEKA_CLIENT_IP_HEADER`` — behind a reverse proxy, the header with the visitor's address.
 - ``KARTOTEKA_IMPORT_MAX_MB`` — the largest file an import accepts (default 512).
 - ``EMAIL_HOST``/``EMAIL_PORT``/``EMAIL_HOST_USER``/``EMAIL_HOST_PASSWORD``/``EMAIL_USE_TLS``/
   ``DEFAULT_FROM_EMAIL`` — outgoing mail.
@@ -242,6 +243,8 @@ WEBFORM_MIN_SECONDS = float(os.environ.get("KARTOTEKA_WEBFORM_MIN_SECONDS", "3")
 WEBFORM_RATE_PER_IP = (int(os.environ.get("KARTOTEKA_WEBFORM_RATE_PER_IP", "5")), 600)
 WEBFORM_RATE_PER_FORM = (int(os.environ.get("KARTOTEKA_WEBFORM_RATE_PER_FORM", "200")), 600)
 WEBFORM_MAX_BYTES = 64 * 1024
+# Behind a reverse proxy: the header it puts the visitor's address in (e.g. X-Forwarded-For).
+WEBFORM_CLIENT_IP_HEADER = os.environ.get("KARTOTEKA_CLIENT_IP_HEADER", "")
 
 LOGGING = {
     "version": 1,
