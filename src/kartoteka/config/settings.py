@@ -81,6 +81,8 @@ INSTALLED_APPS = [
     "kartoteka.reports",
     "kartoteka.search",
     "kartoteka.crm",
+    "kartoteka.notifications",
+    "kartoteka.calendar",
     "kartoteka.web",
 ]
 

@@ -6,5 +6,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("documents/", include("kartoteka.crm.urls")),
     path("reports/", include("kartoteka.reports.urls")),
+    path("notifications/", include("kartoteka.notifications.urls")),
+    path("calendar/", include("kartoteka.calendar.urls")),
     path("", include("kartoteka.web.urls")),
 ]

@@ -21,8 +21,11 @@ CREDENTIALS_FILE = "admin-credentials.txt"
 
 def sync() -> list[str]:
     """Bring groups and built-in tables up to date; idempotent."""
+    from kartoteka.notifications.reminders import ensure_default_reminders
+
     ensure_default_groups()
-    return sync_builtin_tables(CATEGORIES, TABLES)
+    created = sync_builtin_tables(CATEGORIES, TABLES)
+    return created + ensure_default_reminders()
 
 
 def init(verbosity: int = 1) -> list[str]:
