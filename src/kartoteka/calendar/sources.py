@@ -190,16 +190,28 @@ def _item(source: Source, record: Any) -> Item:
         "done",
         "cancelled",
     )
+    title = str(record)
+    parent = _parent_link(source.table)
+    if parent is not None and getattr(record, parent.key) is not None:
+        # A subtable row («Звонок 10.11.2026») says little alone: name its parent first.
+        title = f"{getattr(record, parent.key)} — {title}"
     return Item(
         source=source,
         record=record,
-        title=str(record),
+        title=title,
         start=value,
         end=end,
         all_day=source.field.type == "date",
         color=_color(source, record),
         done=done,
     )
+
+
+def _parent_link(table: Table) -> Field | None:
+    for f in fields_of(table):
+        if f.type == "link" and f.options.get("subtable"):
+            return f
+    return None
 
 
 def count_by_day(actor: Actor, user_id: int, days: list[dt.date]) -> dict[dt.date, int]:
