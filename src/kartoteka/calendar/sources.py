@@ -105,8 +105,10 @@ def available_sources(actor: Actor) -> list[Source]:
 
 
 def default_color_field(fields: list[Field]) -> Field | None:
+    """The first choice field with coloured options that people set (not a read-only one such
+    as «Статус до»)."""
     for f in fields:
-        if f.type == "choice" and any(getattr(c, "color", "") for c in choices_of(f)):
+        if f.type == "choice" and not f.read_only and any(c.color for c in choices_of(f)):
             return f
     return None
 
@@ -153,7 +155,7 @@ def _color(source: Source, record: Any) -> str:
     if f is not None:
         value = getattr(record, f.key)
         for option in choices_of(f):
-            if option.key == value and getattr(option, "color", ""):
+            if option.key == value and option.color:
                 return option.color
     return source.color
 
@@ -193,8 +195,11 @@ def _item(source: Source, record: Any) -> Item:
     title = str(record)
     parent = _parent_link(source.table)
     if parent is not None and getattr(record, parent.key) is not None:
-        # A subtable row («Звонок 10.11.2026») says little alone: name its parent first.
-        title = f"{getattr(record, parent.key)} — {title}"
+        # A subtable row («Звонок 10.11.2026») says little alone: name its parent first; the
+        # date its title repeats is where the calendar shows it anyway.
+        shown = source.field.field_type.display(source.field, value) if value else ""
+        own = " ".join(title.replace(shown, "").split()) if shown else title
+        title = f"{getattr(record, parent.key)} — {own or title}"
     return Item(
         source=source,
         record=record,
