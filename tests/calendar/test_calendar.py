@@ -170,3 +170,12 @@ def test_header_counts_today_and_tomorrow(admin, manager_user, manager_client, t
         )
     html = manager_client.get("/calendar/counts/").content.decode()
     assert "сегодня 2" in html and "завтра 1" in html
+
+
+def test_colour_by_another_choice_field(manager_client, agenda):
+    html = manager_client.get(
+        "/calendar/?date=2026-11-12&source=tasks.deadline&color=tasks.state"
+    ).content.decode()
+    assert "--c: #0dcaf0" in _day(html, "2026-11-12")  # «Новое»
+    assert '<option value="tasks.state" selected>' in html
+    assert "ООО Ромашка" not in html  # only the chosen source

@@ -28,6 +28,7 @@ from kartoteka.calendar.sources import (
 from kartoteka.core.actor import Actor
 from kartoteka.core.exceptions import KartotekaError, NotFound
 from kartoteka.records.selectors import get_table
+from kartoteka.tables.modelfactory import fields_of
 
 VIEWS = {
     "month": gettext_lazy("Месяц"),
@@ -154,6 +155,9 @@ def calendar_page(request: HttpRequest) -> HttpResponse:
         "sources": sources,
         "all_sources": available_sources(actor),
         "chosen_keys": {s.key for s in sources},
+        "color_options": [
+            (s, [f for f in fields_of(s.table) if f.type == "choice"]) for s in sources
+        ],
         "users": get_user_model().objects.filter(is_active=True).order_by("last_name", "username"),
         "user_param": user_param,
         "feed": services.active_feed(actor),
