@@ -176,3 +176,27 @@ def test_assign_task_buttons_prefill_the_new_task(client, admin_user, manager_us
     assert f'href="/t/tasks/new/?counterparty={firm.pk}" data-action="assign_task"' in firm_card
     assert 'href="/t/tasks/new/" data-action="assign_task"' in home
     assert f'value="{firm.pk}"' in form and "ООО Ромашка" in form
+
+
+def test_a_batch_of_tasks_notifies_with_a_fixed_number_of_queries(
+    admin, manager_user, other_manager, table, django_assert_max_num_queries
+):
+    # given
+    from kartoteka.records.services import create_records
+
+    def batch(n):
+        return [
+            {"title": f"Задание {i}", "assignee": (manager_user, other_manager)[i % 2].pk}
+            for i in range(n)
+        ]
+
+    create_records(admin, table("tasks"), batch(2))  # warm caches
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as few:
+        create_records(admin, table("tasks"), batch(2))
+    # when / then
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        create_records(admin, table("tasks"), batch(40))
+    assert Notification.objects.filter(kind="task_assigned").count() == 44

@@ -90,22 +90,24 @@ class TaskRules(TableRules):
                 )
 
     def after_save(self, ctx: RuleContext, rows: list[RowChange]) -> None:
-        from kartoteka.notifications.services import notify
+        from kartoteka.notifications.services import Message, notify_each
 
-        for row in rows:
-            if "assignee" not in row.values or row.values["assignee"] is None:
-                continue
-            text = stored_text(
-                gettext_noop("Вам назначено задание «%(title)s»"), title=str(row.record)
-            )
-            notify(
-                [row.values["assignee"]],
-                text,
-                table=ctx.table,
-                record_id=row.record.pk,
-                kind="task_assigned",
-                exclude=ctx.actor.user_id,
-            )
+        notify_each(
+            [
+                Message(
+                    row.values["assignee"],
+                    stored_text(
+                        gettext_noop("Вам назначено задание «%(title)s»"), title=str(row.record)
+                    ),
+                    ctx.table,
+                    row.record.pk,
+                    "task_assigned",
+                )
+                for row in rows
+                if row.values.get("assignee") is not None
+            ],
+            exclude=ctx.actor.user_id,
+        )
 
 
 class TaskWorkRules(TableRules):
@@ -134,12 +136,13 @@ class TaskWorkRules(TableRules):
             self._notify_new_rows(ctx, rows)
 
     def _notify_new_rows(self, ctx: RuleContext, rows: list[RowChange]) -> None:
-        from kartoteka.notifications.services import notify
+        from kartoteka.notifications.services import Message, notify_each
 
         if not rows or ctx.actor.reason.startswith("rule:"):
             return
         tasks = _tasks({r.get("task") for r in rows})
         tasks_table = _table("tasks")
+        messages = []
         for task_id in sorted({r.get("task") for r in rows}):
             task = tasks.get(task_id)
             if task is None:
@@ -147,14 +150,9 @@ class TaskWorkRules(TableRules):
             text = stored_text(
                 gettext_noop("Новая запись о работе по заданию «%(title)s»"), title=str(task)
             )
-            notify(
-                [task.assignee_id, task.author_id],
-                text,
-                table=tasks_table,
-                record_id=task.pk,
-                kind="task_work",
-                exclude=ctx.actor.user_id,
-            )
+            for user_id in dict.fromkeys([task.assignee_id, task.author_id]):
+                messages.append(Message(user_id, text, tasks_table, task.pk, "task_work"))
+        notify_each(messages, exclude=ctx.actor.user_id)
 
     def clean_state(self, ctx: RuleContext, records: list[Any], state: str) -> None:
         if state != STATE_ACTIVE:

@@ -9,6 +9,7 @@ asks for e-mail) are sent by a background job enqueued after the commit.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -19,6 +20,17 @@ from kartoteka.core.actor import Actor
 from kartoteka.core.exceptions import PermissionDenied
 from kartoteka.notifications.models import Notification, NotificationSettings
 from kartoteka.tables.models import Table
+
+
+@dataclass(frozen=True)
+class Message:
+    """One notification to write: to ``user_id``, about record ``record_id`` of ``table``."""
+
+    user_id: int | None
+    text: str
+    table: Table | None = None
+    record_id: int | None = None
+    kind: str = ""
 
 
 def notify(
@@ -33,16 +45,32 @@ def notify(
     email: bool | None = None,
     now: Any = None,
 ) -> list[Notification]:
-    """Notify each user once (ids; ``None`` and ``exclude`` — usually the actor — are skipped).
+    """Notify each user once with the same text (ids; ``None`` and ``exclude`` — usually the
+    actor — are skipped). See :func:`notify_each` for the channels."""
+    messages = [Message(u, text, table, record_id, kind) for u in dict.fromkeys(users)]
+    return notify_each(messages, exclude=exclude, in_app=in_app, email=email, now=now)
+
+
+def notify_each(
+    messages: Iterable[Message],
+    *,
+    exclude: int | None = None,
+    in_app: bool = True,
+    email: bool | None = None,
+    now: Any = None,
+) -> list[Notification]:
+    """Write a batch of notifications with a fixed number of queries.
 
     Args:
+        exclude: a user who gets none of them (the actor: nobody is told what he did himself).
         email: ``True`` sends an e-mail copy to everyone with an address, ``False`` to nobody,
             ``None`` (default) to those whose settings ask for e-mail.
         in_app: ``False`` for an e-mail-only reminder: the row is kept (as read) for the record.
     """
-    ids = sorted({u for u in users if u is not None and u != exclude})
-    if not ids:
+    wanted_messages = [m for m in messages if m.user_id is not None and m.user_id != exclude]
+    if not wanted_messages:
         return []
+    ids = {m.user_id for m in wanted_messages}
     active = set(
         get_user_model().objects.filter(pk__in=ids, is_active=True).values_list("pk", flat=True)
     )
@@ -50,16 +78,16 @@ def notify(
     created = Notification.objects.bulk_create(
         [
             Notification(
-                user_id=uid,
-                text=text[:500],
-                kind=kind,
-                table=table,
-                record_id=record_id,
+                user_id=m.user_id,
+                text=m.text[:500],
+                kind=m.kind,
+                table=m.table,
+                record_id=m.record_id,
                 created_at=now,
                 read_at=None if in_app else now,
             )
-            for uid in ids
-            if uid in active
+            for m in wanted_messages
+            if m.user_id in active
         ]
     )
     if email is None:
