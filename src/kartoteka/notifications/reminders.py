@@ -11,6 +11,10 @@ clock; tests pass a fixed time). For every enabled reminder it finds the records
 Each firing is inserted into :class:`ReminderFiring` in its own transaction together with the
 notifications it makes; the unique (reminder, record, moment) constraint turns a second worker's
 attempt into an ``IntegrityError`` that is skipped — a reminder fires once, whoever evaluates it.
+
+A ``match`` reminder fires once per record for good (a record that stops matching and matches
+again is not reminded twice). Conditions relative to today («сегодня», «эта неделя») are read on
+the server's clock, not on the ``now`` passed in.
 """
 
 from __future__ import annotations
