@@ -169,7 +169,8 @@ def test_header_counts_today_and_tomorrow(admin, manager_user, manager_client, t
             },
         )
     html = manager_client.get("/calendar/counts/").content.decode()
-    assert "сегодня 2" in html and "завтра 1" in html
+    assert 'title="сегодня 2 · завтра 1"' in html
+    assert 'data-testid="today-count"><span class="visually-hidden">сегодня </span>2' in html
 
 
 def test_colour_by_another_choice_field(manager_client, agenda):

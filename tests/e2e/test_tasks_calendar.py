@@ -69,6 +69,8 @@ def test_assign_notify_log_work_and_reschedule_in_the_calendar(page, browser, se
 
     # when she clicks it and then the notification
     manager.get_by_test_id("bell").click()
+    expect(manager.get_by_test_id("notification")).to_have_count(1)
+    manager.screenshot(path=str(ARTIFACTS / "notifications.png"))
     manager.get_by_role(
         "link", name="Вам назначено задание «Подготовить коммерческое предложение»"
     ).click()
@@ -122,6 +124,12 @@ def test_assign_notify_log_work_and_reschedule_in_the_calendar(page, browser, se
     expect(history).to_contain_text(f"{deadline:%d.%m.%Y} 15:00")
     expect(history).to_contain_text("(calendar)")
 
+    # and the administrator's reminder settings list the shipped reminders
+    page.goto(server.url + "/notifications/reminders/")
+    expect(page.get_by_test_id("reminders")).to_contain_text("Задание просрочено")
+    page.get_by_role("link", name="Срок задания завтра").click()
+    expect(page.get_by_test_id("reminder-form")).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "reminder-form.png"), full_page=True)
     # and the calendar of everyone, for the record
     manager.goto(server.url + f"/calendar/?view=month&date={next_day.isoformat()}&user=all")
     manager.screenshot(path=str(ARTIFACTS / "calendar-after-drag.png"))

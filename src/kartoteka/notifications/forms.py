@@ -123,7 +123,9 @@ class ReminderForm(forms.Form):
         super().__init__(data, initial=initial or None)
         fields = fields_of(table)
         self.fields["saved_view"].queryset = SavedView.objects.filter(table=table)
-        self.fields["users"].queryset = get_user_model().objects.filter(is_active=True)
+        users = self.fields["users"]
+        users.queryset = get_user_model().objects.filter(is_active=True).order_by("last_name")
+        users.label_from_instance = lambda u: u.get_full_name() or u.get_username()
         self.fields["recipient_field"].choices = [("", "—")] + [
             (f.key, f.label) for f in fields if f.type == "user"
         ]
