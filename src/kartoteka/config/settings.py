@@ -91,6 +91,8 @@ INSTALLED_APPS = [
     "kartoteka.search",
     "kartoteka.imports",
     "kartoteka.crm",
+    "kartoteka.notifications",
+    "kartoteka.calendar",
     "kartoteka.web",
     "kartoteka.webforms",
     "kartoteka.webhooks",
