@@ -13,5 +13,6 @@ urlpatterns = [
     path("integrations/webhooks/", include("kartoteka.webhooks.urls")),
     path("api/v1/", include("kartoteka.api.urls")),
     path("profile/", include("kartoteka.api.page_urls")),
+    path("", include("kartoteka.imports.urls")),
     path("", include("kartoteka.web.urls")),
 ]
