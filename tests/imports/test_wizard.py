@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pytest
 from django.core.files.storage import default_storage
@@ -70,7 +71,7 @@ def test_the_preview_follows_encoding_delimiter_and_header(web, tmp_path, counte
     token = token_of(upload(web, cp1251_file(tmp_path, [["Ромашка", inn(1), "Тверь", "", ""]])))
     # then: the file step reads it with the detected options
     page = web.get(step("file", token)).content.decode()
-    assert "кодировке cp1251" in page and "Точка с запятой" in page
+    assert "Кодировка: Windows-1251, разделитель: «;»." in page
     assert '<td class="text-nowrap">Ромашка</td>' in page
     # when: UTF-8 is chosen, the preview is garbled
     garbled = web.get(
@@ -370,7 +371,7 @@ def test_a_big_file_runs_in_the_background_and_the_page_follows_it(
     # then: queued; the page polls its progress
     assert batch.status == "pending"
     page = web.get(url).content.decode()
-    assert 'hx-trigger="every 1s"' in page and "0 из 0 строк" in page
+    assert 'hx-trigger="every 1s"' in page and "ожидает начала" in page
     # and the batches list shows it
     listing = web.get(reverse("imports:home", args=["counterparties"])).content.decode()
     assert "в очереди" in listing and "clients.csv" in listing
@@ -381,3 +382,28 @@ def test_a_big_file_runs_in_the_background_and_the_page_follows_it(
     assert part.lstrip().startswith('<div id="report"')
     assert 'data-status="done"' in part and "every 1s" not in part
     assert ">100 %<" in part and 'data-testid="created">3<' in part
+
+
+def test_a_running_batch_shows_rows_rate_and_time_left(web, counterparties, manager_user):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    batch = ImportBatch.objects.create(
+        table=counterparties,
+        user=manager_user,
+        file_name="big.csv",
+        status=ImportBatch.RUNNING,
+        rows_done=2500,
+        rows_total=10_000,
+        started_at=timezone.now() - dt.timedelta(seconds=10),
+    )
+    url = reverse("imports:batch", args=["counterparties", batch.pk])
+    part = web.get(url, {"part": "progress"}, headers={"HX-Request": "true"}).content.decode()
+    assert 'hx-trigger="every 1s"' in part
+    assert 'aria-valuenow="25"' in part and ">25 %<" in part
+    # 2 500 rows in 10 s (and the moment the request takes): ~250 rows/s, ~30 s left
+    shown = re.search(r"2\xa0500 из 10\xa0000 строк · (\d+) строк/с · осталось ≈ (\d+) с", part)
+    assert shown is not None, part
+    rate, left = int(shown[1]), int(shown[2])
+    assert 200 <= rate <= 250 and 30 <= left <= 38

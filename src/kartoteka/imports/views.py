@@ -21,6 +21,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -85,7 +86,7 @@ def _step_url(name: str, table: Table, upload: wizard.Upload) -> str:
 def _context(table: Table, upload: wizard.Upload | None, step: str, **extra: Any) -> dict:
     steps = []
     for number, (name, label) in enumerate(STEPS, start=1):
-        url = ""
+        url = reverse("imports:home", args=[table.key]) if name == "upload" else ""
         if upload is not None and name != "upload":
             url = _step_url(name, table, upload)
         steps.append({"name": name, "label": label, "number": number, "url": url})
@@ -186,15 +187,13 @@ def _preview_context(upload: wizard.Upload) -> dict[str, Any]:
         "preview": shown,
         "numbered": list(enumerate(shown.rows, start=first)),
         "settings": settings,
+        "encoding_name": ENCODINGS.get(shown.encoding, shown.encoding),
         "delimiter_name": _delimiter_name(shown.delimiter),
     }
 
 
 def _delimiter_name(char: str) -> str:
-    for key, value in DELIMITERS.items():
-        if value and value == char:
-            return str(DELIMITER_LABELS[key])
-    return char
+    return _("табуляция") if char == "\t" else f"«{char}»"
 
 
 @login_required
@@ -570,6 +569,10 @@ def _duration(seconds: int) -> str:
     return _("%(h)s ч %(m)s мин") % {"h": hours, "m": minutes}
 
 
+def _number(n: int) -> str:
+    return number_format(n, force_grouping=True)
+
+
 def _kept(table: Table, batch: ImportBatch) -> list[dict[str, Any]]:
     kept = (batch.undo_report or {}).get("kept") or []
     return [
@@ -619,9 +622,9 @@ def batch_undo(request: HttpRequest, key: str, pk: int) -> HttpResponse:
                 )
                 % {
                     "n": batch.pk,
-                    "deleted": report["deleted"],
-                    "restored": report["restored"],
-                    "kept": len(report["kept"]),
+                    "deleted": _number(report["deleted"]),
+                    "restored": _number(report["restored"]),
+                    "kept": _number(len(report["kept"])),
                 },
             )
         return redirect("imports:batch", table.key, batch.pk)
