@@ -15,5 +15,6 @@ urlpatterns = [
     path("profile/", include("kartoteka.api.page_urls")),
     path("notifications/", include("kartoteka.notifications.urls")),
     path("calendar/", include("kartoteka.calendar.urls")),
+    path("", include("kartoteka.imports.urls")),
     path("", include("kartoteka.web.urls")),
 ]
