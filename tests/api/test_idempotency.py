@@ -123,7 +123,7 @@ def test_a_too_long_key_is_refused(api, table):
 
 
 @pytest.fixture
-def committed_caller(django_db_blocker):
+def committed_caller(django_db_setup, django_db_blocker):
     """A user and token committed for real (threads see only committed rows), removed after.
 
     The test runs outside the usual rolled-back transaction, so it cleans up exactly what it
