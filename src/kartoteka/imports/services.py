@@ -724,7 +724,6 @@ def run_import(
     """
     table_file = open_file(source, name, settings)
     total = table_file.count_rows()
-    started = time.monotonic()
     last_saved = [0.0]
 
     def report_progress(done: int, total_rows: int) -> None:
@@ -744,7 +743,7 @@ def run_import(
         )
     except KartotekaError as exc:
         if batch is not None:
-            _fail(batch, exc, started)
+            _fail(batch, exc)
         raise
     if batch is None:
         batch = ImportBatch.objects.create(
@@ -758,8 +757,8 @@ def run_import(
     )
     try:
         result = run.run()
-    except KartotekaError as exc:
-        _fail(batch, exc, started)
+    except Exception as exc:
+        _fail(batch, exc)
         raise
     result.batch = batch.pk
     errors_file = ""
@@ -782,12 +781,16 @@ def run_import(
     return result
 
 
-def _fail(batch: ImportBatch, exc: KartotekaError, started: float) -> None:
+def _fail(batch: ImportBatch, exc: Exception) -> None:
     """The file broke (or the import could not start): undo what was written, say why."""
+    if isinstance(exc, KartotekaError):
+        message = exc.message
+    else:
+        message = _("Импорт прерван из-за внутренней ошибки: %(e)s") % {"e": exc}
     if RecordChange.objects.filter(table=batch.table, source=batch.source).exists():
         undo_import(Actor.system("import failed", source=batch.source), batch)
     ImportBatch.objects.filter(pk=batch.pk).update(
-        status=ImportBatch.FAILED, message=exc.message, finished_at=timezone.now()
+        status=ImportBatch.FAILED, message=message, finished_at=timezone.now()
     )
 
 
