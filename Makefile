@@ -25,7 +25,7 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/kartoteka manage check
 	$(BIN)/kartoteka manage makemigrations --check --dry-run
-	$(BIN)/mypy src/kartoteka/core src/kartoteka/tables src/kartoteka/records src/kartoteka/imports
+	$(BIN)/mypy src/kartoteka/core src/kartoteka/tables src/kartoteka/records src/kartoteka/api src/kartoteka/imports
 
 fmt: install
 	$(BIN)/ruff check --fix .

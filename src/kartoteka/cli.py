@@ -5,11 +5,13 @@
     kartoteka createuser U --password P --group GROUP [--full-name "…"] [--email E]
     kartoteka demo [--if-empty]         load the demo company
     kartoteka serve [--host H] [--port N]
-    kartoteka worker                    run background jobs
+    kartoteka worker [--no-scheduler]   run background jobs and the reminder scheduler
     kartoteka run                       init + demo (first time) + worker + serve
     kartoteka export --table KEY --format csv|xlsx -o FILE [--filter FIELD=VALUE …] [--ids 1,2,3]
                      [--encoding cp1251|utf-8] [--delimiter ';'|',']
     kartoteka reindex [--table KEY]     rebuild the search index (of one table)
+    kartoteka token create --user U [--name NAME]   create a personal API token (printed once)
+    kartoteka token revoke ID           revoke an API token
     kartoteka import FILE --table KEY [--template NAME] [--encoding auto|utf-8|cp1251|koi8-r|
                      cp866|utf-16] [--delimiter auto|';'|','|tab|'|'] [--no-header] [--sheet N]
                      [--map "COLUMN=field" …] [--key FIELD] [--on-duplicate update|skip]
@@ -28,6 +30,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from typing import Any
 
 
@@ -119,9 +122,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    from django.core.management import call_command
+    """Background jobs (django-tasks' ``db_worker``) and, beside them in a thread, the scheduler
+    that evaluates reminders every minute. Several workers may share one database."""
+    import socket
 
-    call_command("db_worker", interval=1, reload=False)
+    from django.core.management import call_command
+    from django.utils.crypto import get_random_string
+
+    worker_id = f"{socket.gethostname()}-{os.getpid()}-{get_random_string(6)}"[:64]
+    if not args.no_scheduler:
+        from kartoteka.notifications.scheduler import start_scheduler_thread
+
+        start_scheduler_thread(worker_id)
+    call_command("db_worker", interval=1, reload=False, worker_id=worker_id, queue_name="*")
     return 0
 
 
@@ -214,6 +227,25 @@ def cmd_reindex(args: argparse.Namespace) -> int:
     for key, rows in counts.items():
         print(f"{key}: {rows}")
     print(f"Поисковый индекс перестроен: таблиц {len(counts)}, строк {sum(counts.values())}.")
+    return 0
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    """Create (prints the secret, the only time it is shown) or revoke a personal API token."""
+    from kartoteka.api import tokens
+    from kartoteka.core.actor import Actor
+    from kartoteka.core.exceptions import KartotekaError
+
+    actor = Actor.system("cli token", source="cli")
+    try:
+        if args.action == "create":
+            created = tokens.create_token_for(actor, args.user, args.name)
+            print(created.secret)
+        else:
+            token = tokens.revoke_token(actor, args.id)
+            print(f"Токен «{token.name}» пользователя {token.user.username} отозван.")
+    except KartotekaError as exc:
+        return _fail(exc.message)
     return 0
 
 
@@ -382,6 +414,16 @@ def cmd_import_undo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rebuild_funnel(args: argparse.Namespace) -> int:
+    """Write the sales funnel's stage-entered facts again from the work log."""
+    from kartoteka.crm.funnel_facts import rebuild
+
+    started = time.monotonic()
+    written = rebuild()
+    print(f"Факты воронки продаж перестроены: {written} за {time.monotonic() - started:.1f} с.")
+    return 0
+
+
 def cmd_manage(args: argparse.Namespace) -> int:
     from django.core.management import execute_from_command_line
 
@@ -421,7 +463,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
         p.set_defaults(fn=fn)
 
-    sub.add_parser("worker", help="фоновые задачи").set_defaults(fn=cmd_worker)
+    p = sub.add_parser("worker", help="фоновые задачи и напоминания")
+    p.add_argument("--no-scheduler", action="store_true", help="без проверки напоминаний")
+    p.set_defaults(fn=cmd_worker)
 
     p = sub.add_parser("export", help="выгрузить записи таблицы в CSV или XLSX")
     p.add_argument("--table", required=True, help="ключ таблицы, например counterparties")
@@ -444,6 +488,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--table", help="только эта таблица (ключ, например counterparties)")
     p.set_defaults(fn=cmd_reindex)
 
+    p = sub.add_parser("token", help="токены API")
+    token_sub = p.add_subparsers(dest="action", required=True)
+    t = token_sub.add_parser("create", help="создать токен и напечатать его")
+    t.add_argument("--user", required=True, help="имя пользователя — владельца токена")
+    t.add_argument("--name", default="CLI", help="название токена (по умолчанию «CLI»)")
+    t.set_defaults(fn=cmd_token)
+    t = token_sub.add_parser("revoke", help="отозвать токен")
+    t.add_argument("id", type=int, help="номер токена")
+    t.set_defaults(fn=cmd_token)
     p = sub.add_parser("import", help="загрузить файл CSV/XLS/XLSX/ODS в таблицу")
     p.add_argument("file", help="файл .csv, .txt, .xls, .xlsx или .ods")
     p.add_argument("--table", required=True, help="ключ таблицы, например counterparties")
@@ -495,6 +548,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="итог одним объектом JSON")
     p.set_defaults(fn=cmd_import_undo)
 
+    sub.add_parser(
+        "rebuild-funnel", help="перестроить факты воронки продаж из журнала работы"
+    ).set_defaults(fn=cmd_rebuild_funnel)
     p = sub.add_parser("manage", help="команда Django")
     p.add_argument("rest", nargs=argparse.REMAINDER)
     p.set_defaults(fn=cmd_manage)

@@ -26,6 +26,7 @@ class Server:
     username: str
     password: str
     env: dict[str, str]
+    log: Path | None = None
 
     def cli(self, *args: str) -> str:
         return subprocess.run(
@@ -93,7 +94,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
                 raise RuntimeError((data_dir / "server.log").read_text()) from None
             time.sleep(0.2)
     try:
-        yield Server(url=url, username=username, password=password, env=env)
+        yield Server(
+            url=url, username=username, password=password, env=env, log=data_dir / "server.log"
+        )
     finally:
         proc.terminate()
         proc.wait(timeout=20)
@@ -123,6 +126,17 @@ def browser() -> Iterator[object]:
         )
         yield b
         b.close()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "call" and report.failed and "server" in item.fixturenames:
+        server = item.funcargs.get("server")
+        if server is not None and server.log is not None and server.log.exists():
+            tail = server.log.read_text(errors="replace").splitlines()[-60:]
+            report.sections.append(("server log (last lines)", "\n".join(tail)))
+    return report
 
 
 @pytest.fixture

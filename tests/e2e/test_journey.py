@@ -8,6 +8,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.htmx import wait_htmx_idle
+
 pytestmark = pytest.mark.e2e
 
 
@@ -79,3 +81,36 @@ def test_administrator_journey_through_a_counterparty(page, server):
     # then
     expect(page.get_by_test_id("record-state")).to_have_count(0)
     expect(page.get_by_test_id("history")).to_contain_text("Восстановление")
+
+
+def test_a_failed_partial_request_is_reported_not_swallowed(page, server, browser):
+    # given: a card with a work row, open in two tabs of the same user
+    login(page, server)
+    page.goto(server.url + "/t/counterparties/")
+    page.get_by_test_id("grid").locator("tbody tr").first.locator("a").first.click()
+    card_url = page.url
+    wait_htmx_idle(page)
+    work = page.get_by_test_id("subtable-client_work")
+    work.get_by_role("button", name="+ Добавить").click()
+    work.locator("select[name='sub-client_work-work_type']").select_option(label="Звонок")
+    text = "Строка для двух вкладок"
+    work.locator("textarea[name='sub-client_work-description']").fill(text)
+    work.get_by_role("button", name="Сохранить строку").click()
+    row = page.get_by_test_id("subtable-client_work").locator("tr", has_text=text)
+    expect(row).to_be_visible()
+    wait_htmx_idle(page)
+    other = page.context.new_page()
+    other.goto(card_url)
+    other.on("dialog", lambda dialog: dialog.accept())
+    other_work = other.get_by_test_id("subtable-client_work")
+    other_work.locator("tr", has_text=text).get_by_role("button", name="Удалить").click()
+    expect(other.get_by_test_id("subtable-client_work")).not_to_contain_text(text)
+
+    # when: the first tab, not yet refreshed, opens the same row for editing
+    row.get_by_role("button", name="Изменить").click()
+
+    # then: the failure is shown in Russian instead of nothing happening, and no form opens
+    expect(page.get_by_test_id("request-error")).to_contain_text("Запись не найдена")
+    expect(page.get_by_test_id("request-error")).to_contain_text("(404)")
+    expect(page.get_by_test_id("edit-row-form")).to_have_count(0)
+    other.close()

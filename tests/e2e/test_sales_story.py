@@ -9,12 +9,14 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.htmx import wait_htmx_idle
 from tests.e2e.test_journey import login
 
 pytestmark = pytest.mark.e2e
 
 
 def log_work(page, kind: str, status: str, text: str) -> None:
+    wait_htmx_idle(page)
     work = page.get_by_test_id("subtable-client_work")
     work.get_by_role("button", name="+ Добавить").click()
     work.locator("select[name='sub-client_work-work_type']").select_option(label=kind)
@@ -23,9 +25,11 @@ def log_work(page, kind: str, status: str, text: str) -> None:
     work.locator("select[name='sub-client_work-status']").select_option(label=status)
     work.get_by_role("button", name="Сохранить строку").click()
     expect(page.get_by_test_id("subtable-client_work").get_by_text(text)).to_be_visible()
+    wait_htmx_idle(page)
 
 
 def add_item(page, name: str, quantity: str, price: str) -> None:
+    wait_htmx_idle(page)
     items = page.get_by_test_id("subtable-invoice_items")
     items.get_by_role("button", name="+ Добавить").click()
     items.locator("input[name='sub-invoice_items-name']").fill(name)
@@ -33,6 +37,7 @@ def add_item(page, name: str, quantity: str, price: str) -> None:
     items.locator("input[name='sub-invoice_items-price']").fill(price)
     items.get_by_role("button", name="Сохранить строку").click()
     expect(page.get_by_test_id("subtable-invoice_items").get_by_text(name)).to_be_visible()
+    wait_htmx_idle(page)
 
 
 def test_the_chocolate_factory_becomes_a_client(page, server):

@@ -7,7 +7,7 @@ import pytest
 
 from kartoteka.core.actor import Actor
 from kartoteka.records.models import RecordChange
-from kartoteka.records.services import create_record, create_records
+from kartoteka.records.services import create_record, create_records, trash_records
 from kartoteka.tables.modelfactory import model_for
 
 SYSTEM = Actor.system("tests")
@@ -256,6 +256,23 @@ def test_subtable_row_is_deleted_to_the_trash(client_admin, romashka, table):
     ).content.decode()
     assert "Убрать" not in html
     assert model_for(table("contacts")).objects.get(pk=row.pk).record_state == "deleted"
+
+
+def test_subtable_row_deleted_meanwhile_is_404_and_stays_unchanged(client_admin, romashka, table):
+    # given: a contact row deleted (say, from another tab) while the card was open
+    row = create_record(
+        SYSTEM, table("contacts"), {"counterparty": romashka.pk, "full_name": "Удалённый"}
+    )
+    trash_records(SYSTEM, table("contacts"), [row.pk])
+    url = f"/t/counterparties/{romashka.pk}/sub/contacts/{row.pk}/edit/"
+    # when: the stale card opens it for editing, saves it or deletes it again
+    opened = client_admin.get(url, HTTP_HX_REQUEST="true")
+    saved = client_admin.post(url, {"edit-contacts-full_name": "Воскрес"}, HTTP_HX_REQUEST="true")
+    deleted = client_admin.post(url.replace("edit", "delete"), HTTP_HX_REQUEST="true")
+    # then
+    assert (opened.status_code, saved.status_code, deleted.status_code) == (404, 404, 404)
+    stored = model_for(table("contacts")).objects.get(pk=row.pk)
+    assert (stored.full_name, stored.record_state) == ("Удалённый", "deleted")
 
 
 @pytest.fixture

@@ -11,6 +11,12 @@ demo (SQLite under ``var/``) and a production PostgreSQL deployment:
 - ``KARTOTEKA_ALLOWED_HOSTS`` — comma-separated host names (default: localhost names).
 - ``KARTOTEKA_TIME_ZONE`` — default ``Europe/Moscow``.
 - ``KARTOTEKA_LANGUAGE`` — the interface language until a user picks another (``ru``/``en``).
+- ``KARTOTEKA_WEBHOOK_RETRY_DELAYS`` — seconds between webhook attempts
+  (``60,300,1800,7200,21600``);
+  ``KARTOTEKA_WEBHOOK_ALLOW_PRIVATE`` — ``1`` lets every webhook call loopback/private addresses.
+- ``KARTOTEKA_WEBFORM_MIN_SECONDS`` (``3``), ``KARTOTEKA_WEBFORM_RATE_PER_IP`` (``5`` in 10 min),
+  ``KARTOTEKA_WEBFORM_RATE_PER_FORM`` (``200`` in 10 min) — spam guards of web forms;
+  ``KARTOTEKA_CLIENT_IP_HEADER`` — behind a reverse proxy, the header with the visitor's address.
 - ``KARTOTEKA_IMPORT_MAX_MB`` — the largest file an import accepts (default 512).
 - ``EMAIL_HOST``/``EMAIL_PORT``/``EMAIL_HOST_USER``/``EMAIL_HOST_PASSWORD``/``EMAIL_USE_TLS``/
   ``DEFAULT_FROM_EMAIL`` — outgoing mail.
@@ -74,6 +80,8 @@ INSTALLED_APPS = [
     "template_partials",
     "django_tasks",
     "django_tasks_db",
+    "rest_framework",
+    "drf_spectacular",
     "kartoteka.core",
     "kartoteka.tables",
     "kartoteka.records",
@@ -83,7 +91,12 @@ INSTALLED_APPS = [
     "kartoteka.search",
     "kartoteka.imports",
     "kartoteka.crm",
+    "kartoteka.notifications",
+    "kartoteka.calendar",
     "kartoteka.web",
+    "kartoteka.webforms",
+    "kartoteka.webhooks",
+    "kartoteka.api",
 ]
 
 MIDDLEWARE = [
@@ -191,8 +204,49 @@ EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = _env_bool("EMAIL_USE_TLS")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "kartoteka@localhost")
 
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "kartoteka.api.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "kartoteka.api.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Картотека API",
+    "DESCRIPTION": "REST API Картотеки: записи любой таблицы, действия таблиц, отчёты. "
+    "Авторизация: заголовок «Authorization: Token <токен>».",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "kartoteka.api.schema.open_records",
+    ],
+}
+
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 KARTOTEKA_IMPORT_MAX_MB = int(os.environ.get("KARTOTEKA_IMPORT_MAX_MB", "512"))
+
+# Webhooks: retry delays in seconds after each failed attempt; loopback/private targets for all.
+WEBHOOK_RETRY_DELAYS = [
+    int(s)
+    for s in os.environ.get("KARTOTEKA_WEBHOOK_RETRY_DELAYS", "60,300,1800,7200,21600").split(",")
+]
+WEBHOOK_ALLOW_PRIVATE = _env_bool("KARTOTEKA_WEBHOOK_ALLOW_PRIVATE")
+# Web forms: seconds a person needs at least to fill a form (the time trap), and rate limits
+# as (submissions, seconds) per visitor's IP address and form, and per form.
+WEBFORM_MIN_SECONDS = float(os.environ.get("KARTOTEKA_WEBFORM_MIN_SECONDS", "3"))
+WEBFORM_RATE_PER_IP = (int(os.environ.get("KARTOTEKA_WEBFORM_RATE_PER_IP", "5")), 600)
+WEBFORM_RATE_PER_FORM = (int(os.environ.get("KARTOTEKA_WEBFORM_RATE_PER_FORM", "200")), 600)
+WEBFORM_MAX_BYTES = 64 * 1024
+# Behind a reverse proxy: the header it puts the visitor's address in (e.g. X-Forwarded-For).
+WEBFORM_CLIENT_IP_HEADER = os.environ.get("KARTOTEKA_CLIENT_IP_HEADER", "")
 
 LOGGING = {
     "version": 1,

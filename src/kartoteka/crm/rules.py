@@ -23,6 +23,10 @@ because the records service runs them on every write. A refusal is a
 «Контрагенты»: the status follows the work — a person cannot set it directly on an existing
 counterparty (a new one may be given a status, e.g. by an import).
 
+Both tables keep the sales funnel's stage-entered facts (:mod:`kartoteka.crm.funnel_facts`) in
+step: every write above refreshes the facts of the counterparties it touched, in its
+transaction.
+
 «Счета»: an invoice that becomes paid — by the «Счёт оплачен» action or any other path — gets a
 payment date (today unless given), a done «Получение оплаты» row with status «Получена оплата»,
 and its counterparty's type «Потенциальный» becomes «Клиент». Only an administrator may undo a
@@ -42,6 +46,7 @@ from django.utils.translation import gettext_noop
 from kartoteka.core.actor import Actor
 from kartoteka.core.exceptions import RuleViolation
 from kartoteka.core.i18n import stored_text
+from kartoteka.crm import funnel_facts
 from kartoteka.records.rules import RowChange, RuleContext, TableRules, table_rules
 from kartoteka.tables.fieldtypes.choice import choices_of
 from kartoteka.tables.modelfactory import STATE_ACTIVE, field_of, model_for
@@ -139,7 +144,9 @@ class ClientWorkRules(TableRules):
     def after_save(self, ctx: RuleContext, rows: list[RowChange]) -> None:
         parents = {r.get("counterparty") for r in rows}
         parents |= {r.old.get("counterparty") for r in rows if r.old.get("counterparty")}
-        recompute_status(ctx.actor, {p for p in parents if p})
+        parents = {p for p in parents if p}
+        recompute_status(ctx.actor, parents)
+        funnel_facts.refresh(parents)
 
     def clean_state(self, ctx: RuleContext, records: list[Any], state: str) -> None:
         if ctx.actor.is_system or state == "purged":
@@ -157,7 +164,9 @@ class ClientWorkRules(TableRules):
                 )
 
     def after_state(self, ctx: RuleContext, records: list[Any], state: str) -> None:
-        recompute_status(ctx.actor, {r.counterparty_id for r in records if r.counterparty_id})
+        parents = {r.counterparty_id for r in records if r.counterparty_id}
+        recompute_status(ctx.actor, parents)
+        funnel_facts.refresh(parents)
 
 
 def _check_transition(actor: Actor, before: str, new: str, order: list[str]) -> None:
@@ -266,6 +275,20 @@ class CounterpartyRules(TableRules):
                     ),
                     field="status",
                 )
+
+    def after_save(self, ctx: RuleContext, rows: list[RowChange]) -> None:
+        # The funnel's facts repeat the manager and follow the status; a status the work-log
+        # rule sets is refreshed by that rule, with the rows that moved it.
+        if ctx.operation == "create":
+            changed = [r.record.pk for r in rows]
+        else:
+            watched = {"manager", "status"} if ctx.actor.reason != STATUS_REASON else {"manager"}
+            changed = [r.record.pk for r in rows if watched.intersection(r.values)]
+        funnel_facts.refresh(changed)
+
+    def after_state(self, ctx: RuleContext, records: list[Any], state: str) -> None:
+        # In the trash or gone: no facts; restored: its facts again. Archived ones still count.
+        funnel_facts.refresh([r.pk for r in records])
 
 
 class InvoicePaymentRules(TableRules):

@@ -12,6 +12,7 @@ from django.core.management import call_command
 
 from kartoteka.accounts.services import create_user, ensure_default_groups
 from kartoteka.core.actor import ADMIN_GROUP, Actor
+from kartoteka.crm import funnel_facts
 from kartoteka.crm.spec import CATEGORIES, TABLES
 from kartoteka.search.services import reindex_missing
 from kartoteka.tables.builtin import sync_builtin_tables
@@ -20,9 +21,15 @@ CREDENTIALS_FILE = "admin-credentials.txt"
 
 
 def sync() -> list[str]:
-    """Bring groups and built-in tables up to date; idempotent."""
+    """Bring groups, built-in tables and the shipped reminders up to date, and the sales
+    funnel's facts when they are missing or were written for other stages; idempotent."""
+    from kartoteka.notifications.reminders import ensure_default_reminders
+
     ensure_default_groups()
-    return sync_builtin_tables(CATEGORIES, TABLES)
+    created = sync_builtin_tables(CATEGORIES, TABLES)
+    if funnel_facts.ensure_current() is not None:
+        created.append("funnel facts")
+    return created + ensure_default_reminders()
 
 
 def init(verbosity: int = 1) -> list[str]:

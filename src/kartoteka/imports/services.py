@@ -50,6 +50,7 @@ from kartoteka.imports.models import ImportBatch, ImportTemplate
 from kartoteka.imports.options import ColumnMapping, ImportSettings
 from kartoteka.imports.readers import ImportFileError, TableFile, open_table_file
 from kartoteka.records import services as records
+from kartoteka.records.merge import KEEP_FILLED, OVERWRITE, merge_changes
 from kartoteka.records.models import RecordChange
 from kartoteka.tables.fieldtypes.choice import fold
 from kartoteka.tables.modelfactory import STATE_DELETED, fields_of, model_for, title_field_keys
@@ -591,17 +592,8 @@ class _Run:
         return found
 
     def _diff(self, values: dict[str, Any], old: dict[str, Any]) -> dict[str, Any]:
-        keep_filled = self.plan.settings.keep_filled
-        diff = {}
-        for k, v in values.items():
-            if v is None and keep_filled:
-                continue
-            if v == old.get(k) or (
-                self.plan.fields[k].type == "boolean" and bool(v) == bool(old.get(k))
-            ):
-                continue
-            diff[k] = v
-        return diff
+        policy = KEEP_FILLED if self.plan.settings.keep_filled else OVERWRITE
+        return merge_changes(self.plan.fields, old, values, policy)
 
     def _describe(self, creates: list[Any], updates: list[Any]) -> None:
         fields = self.plan.fields

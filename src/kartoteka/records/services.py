@@ -34,6 +34,7 @@ from kartoteka.core.exceptions import (
     PermissionDenied,
     RecordValidationError,
 )
+from kartoteka.records import events
 from kartoteka.records.models import RecordChange
 from kartoteka.records.rules import RowChange, RuleContext, rules_for
 from kartoteka.search import services as search
@@ -402,6 +403,13 @@ def create_records(
                 for c in changes
             ],
         )
+        events.emit(
+            events.CREATED,
+            actor,
+            table,
+            [c.record for c in changes],
+            [[k for k, v in c.values.items() if v is not None and v is not False] for c in changes],
+        )
         rules_for(table).after_save(ctx, changes)
         _run_callbacks(ctx)
     return [c.record for c in changes]
@@ -583,6 +591,13 @@ def _write_updates(ctx: RuleContext, changes: list[RowChange]) -> None:
             for c in changes
         ],
     )
+    events.emit(
+        events.UPDATED,
+        ctx.actor,
+        ctx.table,
+        [c.record for c in changes],
+        [list(c.values) for c in changes],
+    )
 
 
 # -- state changes -----------------------------------------------------------------------------
@@ -610,6 +625,8 @@ def _set_state(actor: Actor, table: Table, ids: list[int], state: str, action: s
         _history_rows(
             ctx, action, [(r, {"record_state": [old_states[r.pk], state]}) for r in records]
         )
+        event = events.DELETED if state == STATE_DELETED else events.UPDATED
+        events.emit(event, actor, table, records, [["record_state"] for _r in records])
         rules.after_state(ctx, records, state)
         _run_callbacks(ctx)
     return len(records)
@@ -662,6 +679,9 @@ def purge_records(actor: Actor, table: Table, ids: list[int]) -> int:
             else:
                 _clear_links(actor, child_table, link, child_ids)
         _history_rows(ctx, "purge", [(r, {}) for r in records])
+        # Records purged from the trash were announced as deleted when they were trashed.
+        live = [r for r in records if r.record_state != STATE_DELETED]
+        events.emit(events.DELETED, actor, table, live, [["record_state"] for _r in live])
         ctx.model.objects.filter(pk__in=pks).delete()
         search.remove_records(table, pks)
         rules.after_state(ctx, records, "purged")

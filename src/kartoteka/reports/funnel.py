@@ -92,6 +92,8 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from kartoteka.core.actor import Actor
+from kartoteka.crm.funnel_facts import ENTERED, NO_MANAGER, REFUSED_AT, facts_current
+from kartoteka.crm.models import FunnelFact, FunnelTally
 from kartoteka.crm.rules import REFUSED
 from kartoteka.records.selectors import base_queryset, get_table
 from kartoteka.reports.errors import ReportError
@@ -101,6 +103,7 @@ from kartoteka.reports.sql import (
     LocalDate,
     WithoutIndex,
     compile_queryset,
+    day_param,
     days_between,
     fetch,
     stage_index,
@@ -209,18 +212,8 @@ def compute_funnel(
     """
     query = _FunnelQuery(actor, Period(date_from, date_to), managers, mode)
     stages = query.stages
-    counts: list[dict[int | None, int]] = [defaultdict(int) for _ in stages]
-    refused: list[dict[int | None, int]] = [defaultdict(int) for _ in stages]
-    days: list[dict[int, int]] = [defaultdict(int) for _ in stages]
-    sql, params = query.aggregate_sql()
-    n = len(stages)
-    for kind, key, to_next, *sums in fetch(sql, params):
-        if kind == 0:  # a manager's counts: k0…, then refusals r0…
-            for i in range(n):
-                counts[i][key] += int(sums[i] or 0)
-                refused[i][key] += int(sums[n + i] or 0)
-        else:  # a histogram bar of stage ``key``: so many moved on after ``to_next`` days
-            days[key][int(to_next)] += int(sums[0])
+    tally = _FactsQuery(query).tally() if _FactsQuery.usable(query) else _tally_work_log(query)
+    counts, refused, days = tally
 
     columns = manager_columns(
         query.managers, {m for per in (*counts, *refused) for m, n in per.items() if n}
@@ -242,6 +235,27 @@ def compute_funnel(
         row.conversion_first = percent(row.count, first)
         rows.append(row)
     return Funnel(period=query.period, mode=mode, managers=columns, rows=rows)
+
+
+Tally = tuple[list[dict[int | None, int]], list[dict[int | None, int]], list[dict[int, int]]]
+
+
+def _tally_work_log(query: _FunnelQuery) -> Tally:
+    """Counts and refusals per stage and manager, and per stage the histogram of days to the
+    next stage, computed from the work log directly."""
+    n = len(query.stages)
+    counts: list[dict[int | None, int]] = [defaultdict(int) for _ in range(n)]
+    refused: list[dict[int | None, int]] = [defaultdict(int) for _ in range(n)]
+    days: list[dict[int, int]] = [defaultdict(int) for _ in range(n)]
+    sql, params = query.aggregate_sql()
+    for kind, key, to_next, *sums in fetch(sql, params):
+        if kind == 0:  # a manager's counts: k0…, then refusals r0…
+            for i in range(n):
+                counts[i][key] += int(sums[i] or 0)
+                refused[i][key] += int(sums[n + i] or 0)
+        else:  # a histogram bar of stage ``key``: so many moved on after ``to_next`` days
+            days[key][int(to_next)] += int(sums[0])
+    return counts, refused, days
 
 
 def funnel_members(
@@ -271,7 +285,11 @@ def funnel_members(
         raise ReportError(
             _("Нет такого этапа воронки: «%(stage)s».") % {"stage": stage}, code="unknown_stage"
         )
-    return query.members(index, manager, refused).select_related("manager").order_by("name", "id")
+    if _FactsQuery.usable(query):
+        members = _FactsQuery(query).members(index, manager, refused)
+    else:
+        members = query.members(index, manager, refused)
+    return members.select_related("manager").order_by("name", "id")
 
 
 def percent(part: int, base: int) -> float:
@@ -545,6 +563,15 @@ class _FunnelQuery:
         ]
         return f"WITH x AS MATERIALIZED ({rows_sql}) {' UNION ALL '.join(parts)}", params
 
+    def members_of(self, manager: Any) -> QuerySet:
+        """The report's counterparties of one column: a user id, ``None`` or ALL_MANAGERS."""
+        qs = self._counterparty_queryset()
+        if manager is None:
+            return qs.filter(manager__isnull=True)
+        if manager is not ALL_MANAGERS:
+            return qs.filter(manager=int(manager))
+        return qs
+
     def members(self, stage: int, manager: Any, refused: bool) -> QuerySet:
         """The counterparties counted at (or refused at) ``stage``, for :func:`funnel_members`.
 
@@ -552,11 +579,7 @@ class _FunnelQuery:
         the period with ``lo < stage <= hi``; in ``cohort`` mode — its status, a move's result or
         a refusal's «Статус до» at ``stage`` or beyond; refused — a refusal row at ``stage``.
         """
-        qs = self._counterparty_queryset()
-        if manager is None:
-            qs = qs.filter(manager__isnull=True)
-        elif manager is not ALL_MANAGERS:
-            qs = qs.filter(manager=int(manager))
+        qs = self.members_of(manager)
         hi = stage_index("status", self.keys)
         lo = Coalesce(stage_index("status_before", self.keys), hi - 1)
         moves = self.moves().alias(hi=hi, lo=lo).filter(counterparty=OuterRef("pk"))
@@ -576,6 +599,104 @@ class _FunnelQuery:
             | Exists(moves.filter(hi__gte=stage))
             | Exists(refusals.filter(lo__gte=stage))
         )
+
+
+class _FactsQuery:
+    """The funnel read from the stage-entered facts (:class:`~kartoteka.crm.models.FunnelFact`)
+    summed per day (:class:`~kartoteka.crm.models.FunnelTally`) — the same numbers as
+    :class:`_FunnelQuery` computes from the work log, by one range scan of the tally.
+
+    ``period`` mode counts the facts dated in the period that are their counterparty's first
+    entry into the stage on or after the period's start (``prev_day`` before it) — exactly one
+    per counterparty and stage entered in the period, the creation facts being stage 0 — and
+    their days to the next stage unless it was entered between the period's start and the fact
+    (``next_before``). ``cohort`` mode counts the first facts ever of counterparties created in
+    the period, the creation fact's ``furthest`` giving the stages counted. A year is a few
+    hundred thousand tally rows at most, whatever the number of counterparties; grouped, the
+    database returns a few thousand, and Python adds up the counts and the histograms.
+    """
+
+    def __init__(self, query: _FunnelQuery) -> None:
+        self.query = query
+
+    @staticmethod
+    def usable(query: _FunnelQuery) -> bool:
+        """Whether the facts hold the funnel's stages as they now stand."""
+        return facts_current(query.keys)
+
+    def tally(self) -> Tally:
+        query = self.query
+        n = len(query.stages)
+        counts: list[dict[int | None, int]] = [defaultdict(int) for _ in range(n)]
+        refused: list[dict[int | None, int]] = [defaultdict(int) for _ in range(n)]
+        days: list[dict[int, int]] = [defaultdict(int) for _ in range(n)]
+        sql, params = self.aggregate_sql()
+        for basis, kind, stage, manager, furthest, to_next, number in fetch(sql, params):
+            who = None if manager == NO_MANAGER else manager
+            number = int(number)
+            if basis not in (0, 3):  # a bar of a histogram of days to the next stage
+                if to_next is not None:
+                    days[stage][int(to_next)] += number
+            elif kind == REFUSED_AT:
+                refused[stage][who] += number
+            elif basis == 0:
+                counts[stage][who] += number
+            else:  # the cohort counts every stage up to the furthest reached
+                for reached in range(min(max(furthest, 0), n - 1) + 1):
+                    counts[reached][who] += number
+        return counts, refused, days
+
+    def aggregate_sql(self) -> tuple[str, list[Any]]:
+        """Rows ``(basis, kind, stage, manager, furthest, days to the next stage, how many)``
+        of the tally (see :class:`~kartoteka.crm.models.FunnelTally` for the bases)."""
+        query = self.query
+        date_from, date_to = day_param(query.period.date_from), day_param(query.period.date_to)
+        table = FunnelTally._meta.db_table
+        every = query.managers is None
+        if query.mode == MODE_PERIOD:
+            bases = (0, 2 if every else 1)
+            to_next = "CASE WHEN basis > 0 AND next_before < %s THEN to_next END"
+            where = "day >= %s AND day <= %s AND prev_day < %s"
+            params = [date_from, date_from, date_to, date_from]
+        else:
+            bases = (3, 5 if every else 4)
+            to_next = "CASE WHEN basis > 3 THEN to_next END"
+            where = "day >= %s AND day <= %s"
+            params = [date_from, date_to]
+        where = f"basis IN ({bases[0]}, {bases[1]}) AND {where}"
+        if query.managers is not None:
+            if query.managers:
+                where += f" AND manager_id IN ({', '.join(['%s'] * len(query.managers))})"
+                params += query.managers
+            else:
+                where += " AND 1 = 0"
+        sql = (
+            f"SELECT basis, kind, stage, manager_id, furthest, {to_next}, SUM(n) FROM {table} "
+            f"WHERE {where} GROUP BY 1, 2, 3, 4, 5, 6"
+        )
+        return sql, params
+
+    def members(self, stage: int, manager: Any, refused: bool) -> QuerySet:
+        """The counterparties behind one number, by the same conditions as :meth:`tally`: a
+        fact of the stage in the period (``period``), the creation fact's ``furthest``
+        (``cohort``), a refusal fact at the stage."""
+        query = self.query
+        qs = query.members_of(manager)
+        period = query.period
+        facts = FunnelFact.objects.filter(counterparty_id=OuterRef("pk"))
+        in_period = Q(day__gte=period.date_from, day__lte=period.date_to)
+        if refused:
+            facts = facts.filter(kind=REFUSED_AT, stage=stage)
+            return qs.filter(
+                Exists(facts.filter(in_period) if query.mode == MODE_PERIOD else facts)
+            )
+        if query.mode == MODE_PERIOD:
+            if stage == 0:
+                return qs.filter(created_at__gte=period.start, created_at__lt=period.end)
+            return qs.filter(Exists(facts.filter(in_period, kind=ENTERED, stage=stage)))
+        if stage == 0:
+            return qs
+        return qs.filter(Exists(facts.filter(kind=ENTERED, stage=0, furthest__gte=stage)))
 
 
 def _date_literal(day: dt.date) -> str:

@@ -206,8 +206,11 @@ def _source_label(source: str) -> str:
         "system": _("система"),
         "api": _("API"),
         "export": _("экспорт"),
+        "webform": _("веб-форма"),
     }
     text = labels.get(base, base)
+    if base == "webform" and len(parts) > 1:
+        text = _("веб-форма №%(id)s") % {"id": parts[1]}
     if base == "action" and len(parts) > 1:
         text = _("действие «%(name)s»") % {"name": _action_label(parts[1])}
     if "status" in parts[1:]:

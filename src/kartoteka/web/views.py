@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 from kartoteka.core.actor import Actor
 from kartoteka.core.exceptions import KartotekaError, NotFound
 from kartoteka.records import selectors, services
-from kartoteka.tables.modelfactory import fields_of
+from kartoteka.tables.modelfactory import STATE_ACTIVE, fields_of
 from kartoteka.tables.models import Table
 from kartoteka.web.forms import (
     apply_errors,
@@ -68,6 +68,9 @@ def record_add(request: HttpRequest, key: str) -> HttpResponse:
     fields = fields_of(table)
     form_class = record_form_class(fields, mode="add")
     initial = default_initial(fields, request.user)
+    # «Назначить задание» and similar buttons open the form with some fields filled in.
+    known = {f.key for f in fields}
+    initial.update({k: v for k, v in request.GET.items() if k in known and v})
     form = form_class(request.POST or None, request.FILES or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
@@ -167,6 +170,15 @@ def _subtable_link(request: HttpRequest, table: Table, sub: str) -> Any:
     return link
 
 
+def _subtable_row(request: HttpRequest, link: Any, parent: Any, row: int) -> Any:
+    """An active row of the parent's subtable; a row of another parent, or one archived or deleted
+    meanwhile (say, from another tab), is not found."""
+    record = _record(request, link.table, row)
+    if getattr(record, f"{link.key}_id") != parent.pk or record.record_state != STATE_ACTIVE:
+        raise Http404
+    return record
+
+
 def _render_subtable(request: HttpRequest, table: Table, context: dict[str, Any]) -> HttpResponse:
     response = render(request, "web/record_detail.html#subtable", {"sub": context, "table": table})
     response["HX-Trigger"] = "recordChanged"
@@ -190,9 +202,7 @@ def subtable_row_edit(request: HttpRequest, key: str, pk: int, sub: str, row: in
     table = _table(request, key)
     parent = _record(request, table, pk)
     link = _subtable_link(request, table, sub)
-    record = _record(request, link.table, row)
-    if getattr(record, f"{link.key}_id") != parent.pk:
-        raise Http404
+    record = _subtable_row(request, link, parent, row)
     fields = fields_of(link.table)
     form_class = record_form_class(fields, mode="edit", exclude=(link.key,))
     initial = services.current_values(record, fields)
@@ -226,9 +236,7 @@ def subtable_row_delete(
     table = _table(request, key)
     parent = _record(request, table, pk)
     link = _subtable_link(request, table, sub)
-    record = _record(request, link.table, row)
-    if getattr(record, f"{link.key}_id") != parent.pk:
-        raise Http404
+    record = _subtable_row(request, link, parent, row)
     try:
         services.trash_records(_actor(request), link.table, [record.pk])
     except KartotekaError as exc:

@@ -190,4 +190,27 @@
   }
   document.addEventListener("DOMContentLoaded", function () { init(document); });
   document.addEventListener("htmx:afterSettle", function (e) { init(e.target); });
+
+  /* -- a partial request that failed says so instead of doing nothing ---------------------- */
+  function showRequestError(text) {
+    var main = document.querySelector("main");
+    if (!main || !text) return;
+    var box = document.createElement("div");
+    box.className = "alert alert-danger alert-dismissible";
+    box.setAttribute("role", "alert");
+    box.setAttribute("data-testid", "request-error");
+    box.textContent = text;
+    var close = document.createElement("button");
+    close.type = "button"; close.className = "btn-close"; close.setAttribute("data-bs-dismiss", "alert");
+    box.appendChild(close);
+    main.insertBefore(box, main.firstChild);
+  }
+  document.addEventListener("htmx:responseError", function (e) {
+    var status = e.detail && e.detail.xhr ? e.detail.xhr.status : 0;
+    var text = status === 404 ? document.body.dataset.htmxGone : document.body.dataset.htmxError;
+    showRequestError(text + (status ? " (" + status + ")" : ""));
+  });
+  document.addEventListener("htmx:sendError", function () {
+    showRequestError(document.body.dataset.htmxOffline);
+  });
 })();

@@ -1,0 +1,20 @@
+"""``/api/v1/…``: the REST API, its OpenAPI schema and its documentation page."""
+
+from django.urls import path
+
+from kartoteka.api import docs_views, views
+
+app_name = "api"
+
+urlpatterns = [
+    path("me/", views.MeView.as_view(), name="me"),
+    path("tables/", views.TablesView.as_view(), name="tables"),
+    path("tables/<slug:table>/", views.TableView.as_view(), name="table"),
+    path("tables/<slug:table>/records/", views.RecordsView.as_view(), name="records"),
+    path("tables/<slug:table>/records/upsert/", views.UpsertView.as_view(), name="records_upsert"),
+    path("tables/<slug:table>/records/<int:pk>/", views.RecordView.as_view(), name="record"),
+    path("tables/<slug:table>/actions/<slug:action>/", views.ActionView.as_view(), name="action"),
+    path("reports/funnel/", views.FunnelView.as_view(), name="funnel"),
+    path("schema/", docs_views.SchemaView.as_view(), name="schema"),
+    path("docs/", docs_views.docs, name="docs"),
+]

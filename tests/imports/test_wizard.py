@@ -1,0 +1,409 @@
+"""The import wizard's pages, step by step, with real files; templates; batches; undo."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import pytest
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.test import override_settings
+from django.urls import reverse
+
+from kartoteka.core.actor import Actor
+from kartoteka.imports import services
+from kartoteka.imports.models import ImportBatch, ImportTemplate
+from kartoteka.records import services as records
+from kartoteka.records.models import RecordChange
+from kartoteka.tables.modelfactory import model_for
+from tests.imports.files import inn, write_csv, write_xlsx
+
+HEADER = ["Название", "ИНН", "Город", "Фамилия", "Имя"]
+
+
+@pytest.fixture
+def web(client, manager_user):
+    client.force_login(manager_user)
+    return client
+
+
+def cp1251_file(tmp_path, rows):
+    return write_csv(tmp_path / "clients.csv", [HEADER, *rows]).read_bytes()
+
+
+def upload(web, content, name="clients.csv", **data):
+    response = web.post(
+        reverse("imports:home", args=["counterparties"]),
+        {"file": SimpleUploadedFile(name, content), **data},
+    )
+    return response
+
+
+def token_of(response) -> str:
+    assert response.status_code == 302, response.content.decode()[:2000]
+    return response["Location"].rstrip("/").split("/")[-1]
+
+
+def step(name, token):
+    return reverse(f"imports:{name}", args=["counterparties", token])
+
+
+def wizard_files() -> list[str]:
+    if not default_storage.exists("imports/wizard"):
+        return []
+    folders, _files = default_storage.listdir("imports/wizard")
+    return [f for f in folders if default_storage.listdir(f"imports/wizard/{f}")[1]]
+
+
+def test_the_grid_page_has_an_import_button(web, counterparties):
+    page = web.get(reverse("table", args=["counterparties"])).content.decode()
+    assert 'href="/t/counterparties/import/"' in page
+    home = web.get(reverse("imports:home", args=["counterparties"]))
+    assert home.status_code == 200
+    assert "Загрузите файл" in home.content.decode()
+
+
+def test_the_preview_follows_encoding_delimiter_and_header(web, tmp_path, counterparties):
+    # given: a Windows-1251 file with «;»
+    token = token_of(upload(web, cp1251_file(tmp_path, [["Ромашка", inn(1), "Тверь", "", ""]])))
+    # then: the file step reads it with the detected options
+    page = web.get(step("file", token)).content.decode()
+    assert "Кодировка: Windows-1251, разделитель: «;»." in page
+    assert '<td class="text-nowrap">Ромашка</td>' in page
+    # when: UTF-8 is chosen, the preview is garbled
+    garbled = web.get(
+        step("preview", token),
+        {"encoding": "utf-8", "delimiter": "auto", "options": "1", "header": "on"},
+    ).content.decode()
+    assert "Ромашка" not in garbled and "\ufffd" in garbled
+    assert garbled.lstrip().startswith('<div id="preview"')
+    # when: Windows-1251 and «,» with no header row
+    plain = web.get(
+        step("preview", token), {"encoding": "cp1251", "delimiter": ",", "options": "1"}
+    ).content.decode()
+    assert "Столбец 1" in plain and "Название;ИНН;Город;Фамилия;Имя" in plain
+    # then: the choice is kept for the next steps
+    settings = web.session["import_wizard"][token]["settings"]
+    assert (settings["encoding"], settings["delimiter"], settings["header"]) == (
+        "cp1251",
+        ",",
+        False,
+    )
+
+
+def test_xlsx_sheets_are_offered(web, tmp_path, counterparties):
+    path = write_xlsx(
+        tmp_path / "book.xlsx",
+        {"Пусто": [["x"]], "Клиенты": [["Название", "ИНН"], ["Ромашка", inn(1)]]},
+    )
+    token = token_of(upload(web, path.read_bytes(), "book.xlsx"))
+    page = web.get(step("file", token)).content.decode()
+    assert '<option value="1">Клиенты</option>' in page
+    sheet = web.get(step("preview", token), {"sheet": "1", "options": "1", "header": "on"})
+    assert "Ромашка" in sheet.content.decode()
+
+
+def test_the_whole_wizard_creates_and_updates(web, tmp_path, counterparties, manager_user):
+    # given: one counterparty already in the table
+    model = model_for(counterparties)
+    actor = Actor.for_user(manager_user)
+    old = records.create_records(
+        actor, counterparties, [{"name": "Ромашка", "inn": inn(1), "city": "Тверь"}]
+    )[0]
+    content = cp1251_file(
+        tmp_path,
+        [
+            ["Ромашка", inn(1), "", "Смирнов", "Олег"],
+            ["Лютик", inn(2), "Казань", "Орлова", "Анна"],
+            ["Василёк", "12", "Омск", "", ""],
+        ],
+    )
+    token = token_of(upload(web, content))
+    web.post(
+        step("file", token),
+        {"encoding": "auto", "delimiter": "auto", "header": "on", "options": "1"},
+    )
+    # then: the mapping is suggested from the headers
+    page = web.get(step("mapping", token)).content.decode()
+    assert '<option value="name" selected>' in page
+    assert '<option value="inn" selected>' in page
+    # when: two columns feed the comment (a text field)
+    response = web.post(
+        step("mapping", token),
+        {"col-0": "name", "col-1": "inn", "col-2": "city", "col-3": "comment", "col-4": "comment"},
+    )
+    assert response["Location"] == step("duplicates", token)
+    # then: the key is the table's unique field; «filled wins» is on by default
+    page = web.get(step("duplicates", token)).content.decode()
+    assert "«ИНН» (уникальное поле таблицы)" in page
+    assert 'name="keep_filled" id="id_keep_filled" checked' in page
+    web.post(step("duplicates", token), {"key": "", "on_duplicate": "update", "keep_filled": "on"})
+    # then: defaults offer me as the manager and «Импорт» as the source
+    page = web.get(step("defaults", token)).content.decode()
+    assert f'<option value="{manager_user.pk}" selected>' in page
+    assert '<option value="import" selected>' in page
+    response = web.post(
+        step("defaults", token),
+        {"d-manager": str(manager_user.pk), "d-source": "import", "d-status": "interested"},
+    )
+    assert response["Location"] == step("check", token)
+    # when: the dry run
+    page = web.get(step("check", token)).content.decode()
+    # then: totals and per-row plans, nothing written
+    assert '<div class="fs-4 fw-semibold" data-testid="total-create">1</div>' in page
+    assert '<div class="fs-4 fw-semibold" data-testid="total-update">1</div>' in page
+    assert '<div class="fs-4 fw-semibold" data-testid="total-error">1</div>' in page
+    assert (
+        'Комментарий:</span> <del class="text-danger">∅</del> → '
+        '<ins class="text-success text-decoration-none">Смирнов Олег</ins>' in page
+    )
+    assert "«12» — неверный ИНН: проверьте цифры." in page
+    assert model.objects.count() == 1
+    assert not ImportBatch.objects.exists()
+    # when: import
+    response = web.post(step("check", token), {"action": "import"})
+    # then: it ran at once (a small file), the wizard's copy of the file is gone
+    batch = ImportBatch.objects.get()
+    assert response["Location"] == reverse("imports:batch", args=["counterparties", batch.pk])
+    assert (batch.status, batch.created, batch.updated, batch.error_count) == ("done", 1, 1, 1)
+    assert token not in web.session["import_wizard"]
+    assert token not in wizard_files()
+    old.refresh_from_db()
+    assert (old.city, old.comment) == ("Тверь", "Смирнов Олег")  # the empty cell kept «Тверь»
+    made = model.objects.get(inn=inn(2))
+    assert (made.name, made.city, made.manager_id, made.source, made.status) == (
+        "Лютик",
+        "Казань",
+        manager_user.pk,
+        "import",
+        "interested",
+    )
+    assert RecordChange.objects.filter(source=batch.source).count() == 2
+    # and the report page shows it
+    page = web.get(response["Location"]).content.decode()
+    assert 'data-testid="created">1<' in page and 'data-testid="updated">1<' in page
+    assert "Скачать строки с ошибками" in page and "Отменить импорт" in page
+    assert 'hx-trigger="every 1s"' not in page  # finished: no polling
+
+
+def test_a_broken_file_is_refused_with_nothing_kept(web, counterparties):
+    before = wizard_files()
+    response = upload(web, b"PK\x03\x04 this is not a workbook", "clients.xlsx")
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert 'data-testid="upload-error"' in page
+    assert wizard_files() == before
+    assert not ImportBatch.objects.exists()
+    assert "import_wizard" not in web.session
+    response = upload(web, b"", "empty.csv")
+    assert "Файл пуст." in response.content.decode()
+
+
+@override_settings(IMPORT_MAX_UPLOAD_BYTES=1024 * 1024)
+def test_a_file_over_the_size_cap_is_refused(web, counterparties):
+    before = wizard_files()
+    response = upload(web, b"a;b\n" * 300_000)
+    assert response.status_code == 400
+    assert "Файл слишком большой: 1,1 МБ, а можно не больше 1 МБ." in response.content.decode()
+    assert wizard_files() == before
+
+
+def test_a_mapping_that_does_not_fit_is_explained(web, tmp_path, counterparties):
+    token = token_of(upload(web, cp1251_file(tmp_path, [["Ромашка", inn(1), "Тверь", "", ""]])))
+    nothing = web.post(step("mapping", token), {})
+    assert nothing.status_code == 400
+    assert "Сопоставьте хотя бы один столбец полю таблицы." in nothing.content.decode()
+    two_to_a_user = web.post(step("mapping", token), {"col-3": "manager", "col-4": "manager"})
+    assert two_to_a_user.status_code == 400
+    assert "объединять можно только в текстовое поле" in two_to_a_user.content.decode()
+
+
+def test_a_bad_default_is_explained(web, tmp_path, counterparties):
+    token = token_of(upload(web, cp1251_file(tmp_path, [["Ромашка", inn(1), "Тверь", "", ""]])))
+    web.post(step("mapping", token), {"col-0": "name", "col-1": "inn"})
+    response = web.post(step("defaults", token), {"d-email": "not-an-address"})
+    assert response.status_code == 400
+    assert 'class="invalid-feedback"' in response.content.decode()
+
+
+def test_template_saved_suggested_and_loaded_at_once(web, tmp_path, counterparties):
+    # given: a wizard run saved as a template
+    content = cp1251_file(tmp_path, [["Ромашка", inn(1), "Тверь", "Смирнов", "Олег"]])
+    token = token_of(upload(web, content))
+    web.post(step("mapping", token), {"col-0": "name", "col-1": "inn", "col-3": "comment"})
+    web.post(step("duplicates", token), {"on_duplicate": "skip"})
+    web.post(step("defaults", token), {"d-status": "refused"})
+    response = web.post(step("check", token), {"action": "save_template", "name": "Из 1С"})
+    assert response["Location"] == step("check", token)
+    template = ImportTemplate.objects.get()
+    assert (template.name, template.headers) == ("Из 1С", HEADER)
+    assert template.settings["on_duplicate"] == "skip"
+    assert template.settings["keep_filled"] is False
+    assert template.settings["defaults"] == {"status": "refused"}
+    assert [(m["column"], m["field"]) for m in template.settings["mapping"]] == [
+        (0, "name"),
+        (1, "inn"),
+        (3, "comment"),
+    ]
+    # when: another file with the same header is uploaded, the template is suggested
+    other = cp1251_file(tmp_path, [["Лютик", inn(2), "Казань", "Орлова", "Анна"]])
+    token2 = token_of(upload(web, other))
+    page = web.get(step("file", token2)).content.decode()
+    assert "Заголовок файла совпадает с шаблоном «Из 1С»." in page
+    # when: the template is chosen on the upload step and «Загрузить» pressed
+    response = upload(web, other, template=str(template.pk), action="load")
+    # then: imported at once with the template's settings
+    batch = ImportBatch.objects.get()
+    assert response["Location"] == reverse("imports:batch", args=["counterparties", batch.pk])
+    made = model_for(counterparties).objects.get()
+    assert (made.name, made.city, made.comment, made.status) == ("Лютик", None, "Орлова", "refused")
+    # when: the suggested template is applied with «Загрузить по шаблону»
+    again = web.post(step("template", token2), {"template": template.pk, "action": "load"})
+    # then: the same row is now a duplicate, skipped
+    second = ImportBatch.objects.exclude(pk=batch.pk).get()
+    assert again["Location"] == reverse("imports:batch", args=["counterparties", second.pk])
+    assert (second.created, second.skipped) == (0, 1)
+
+
+def test_load_without_a_template_is_refused(web, tmp_path, counterparties):
+    response = upload(web, cp1251_file(tmp_path, []), action="load")
+    assert response.status_code == 400
+    assert "выберите шаблон импорта" in response.content.decode()
+
+
+def test_undo_through_the_page(web, tmp_path, counterparties, manager_user):
+    # given: an import that created one record and updated another, then one edit by hand
+    actor = Actor.for_user(manager_user)
+    model = model_for(counterparties)
+    old = records.create_records(
+        actor, counterparties, [{"name": "Ромашка", "inn": inn(1), "city": "Тверь"}]
+    )[0]
+    content = write_csv(
+        tmp_path / "c.csv",
+        [
+            ["Название", "ИНН", "Город"],
+            ["Ромашка", inn(1), "Омск"],
+            ["Лютик", inn(2), "Казань"],
+            ["Мак", inn(3), "Орёл"],
+        ],
+    ).read_bytes()
+    token = token_of(upload(web, content))
+    web.post(step("mapping", token), {"col-0": "name", "col-1": "inn", "col-2": "city"})
+    web.post(step("check", token), {"action": "import"})
+    batch = ImportBatch.objects.get()
+    edited = model.objects.get(inn=inn(3))
+    records.update_records(actor, counterparties, [(edited.pk, {"city": "Курск"})])
+    # when: undo is asked for, a confirmation comes first
+    undo_url = reverse("imports:batch_undo", args=["counterparties", batch.pk])
+    page = web.get(undo_url).content.decode()
+    assert "Отменить импорт №" in page and "Да, отменить импорт" in page
+    assert model.objects.count() == 3
+    # when: confirmed
+    response = web.post(undo_url, follow=True)
+    # then
+    page = response.content.decode()
+    batch.refresh_from_db()
+    assert batch.status == "undone"
+    assert batch.undo_report["deleted"] == 1 and batch.undo_report["restored"] == 1
+    assert sorted(model.objects.values_list("name", "city")) == [
+        ("Мак", "Курск"),
+        ("Ромашка", "Тверь"),
+    ]
+    assert "удалено записей — 1, восстановлено — 1, оставлено как есть — 1." in page
+    assert (
+        f'href="/t/counterparties/{edited.pk}/">#{edited.pk}</a> — изменена после импорта' in page
+    )
+    assert "Отменить импорт</a>" not in page
+    old.refresh_from_db()
+    assert old.city == "Тверь"
+
+
+def test_someone_else_cannot_undo(client, admin_user, web, tmp_path, counterparties):
+    from kartoteka.accounts.services import create_user
+    from kartoteka.core.actor import MANAGERS_GROUP
+
+    content = cp1251_file(tmp_path, [["Ромашка", inn(1), "Тверь", "", ""]])
+    token = token_of(upload(web, content))
+    web.post(step("check", token), {"action": "import"})
+    batch = ImportBatch.objects.get()
+    other = create_user(
+        Actor.system("test"), username="sidorov", password="Xk2#pLq9!vR", group=MANAGERS_GROUP
+    )
+    web.force_login(other)
+    page = web.get(reverse("imports:batch", args=["counterparties", batch.pk])).content.decode()
+    assert "Отменить импорт</a>" not in page
+    web.post(reverse("imports:batch_undo", args=["counterparties", batch.pk]))
+    batch.refresh_from_db()
+    assert batch.status == "done"
+    assert model_for(counterparties).objects.count() == 1
+
+
+def test_bad_rows_file_downloads(web, tmp_path, counterparties):
+    content = cp1251_file(tmp_path, [["Ромашка", inn(1), "", "", ""], ["Лютик", "12", "", "", ""]])
+    token = token_of(upload(web, content))
+    web.post(step("check", token), {"action": "import"})
+    batch = ImportBatch.objects.get()
+    response = web.get(reverse("imports:batch_errors", args=["counterparties", batch.pk]))
+    assert response["Content-Disposition"] == f'attachment; filename="import-{batch.pk}-errors.csv"'
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text), delimiter=";"))
+    assert rows == [
+        ["Строка", "Ошибка", *HEADER],
+        ["3", "ИНН: «12» — неверный ИНН: проверьте цифры.", "Лютик", "12", "", "", ""],
+    ]
+
+
+def test_a_big_file_runs_in_the_background_and_the_page_follows_it(
+    web, tmp_path, counterparties, monkeypatch, django_capture_on_commit_callbacks
+):
+    monkeypatch.setattr(services, "BACKGROUND_ROWS", 2)
+    content = cp1251_file(tmp_path, [[f"Фирма {i}", inn(i), "", "", ""] for i in range(1, 4)])
+    token = token_of(upload(web, content))
+    page = web.get(step("check", token)).content.decode()
+    assert "импорт пойдёт в фоне" in page
+    with django_capture_on_commit_callbacks(execute=True):
+        web.post(step("check", token), {"action": "import"})
+    batch = ImportBatch.objects.get()
+    url = reverse("imports:batch", args=["counterparties", batch.pk])
+    # then: queued; the page polls its progress
+    assert batch.status == "pending"
+    page = web.get(url).content.decode()
+    assert 'hx-trigger="every 1s"' in page and "ожидает начала" in page
+    # and the batches list shows it
+    listing = web.get(reverse("imports:home", args=["counterparties"])).content.decode()
+    assert "в очереди" in listing and "clients.csv" in listing
+    # when: the worker runs
+    call_command("db_worker", batch=True, interval=0, reload=False, startup_delay=False)
+    # then: the polled part reports the end and stops polling
+    part = web.get(url, {"part": "progress"}, headers={"HX-Request": "true"}).content.decode()
+    assert part.lstrip().startswith('<div id="report"')
+    assert 'data-status="done"' in part and "every 1s" not in part
+    assert ">100 %<" in part and 'data-testid="created">3<' in part
+
+
+def test_a_running_batch_shows_rows_rate_and_time_left(web, counterparties, manager_user):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    batch = ImportBatch.objects.create(
+        table=counterparties,
+        user=manager_user,
+        file_name="big.csv",
+        status=ImportBatch.RUNNING,
+        rows_done=2500,
+        rows_total=10_000,
+        started_at=timezone.now() - dt.timedelta(seconds=10),
+    )
+    url = reverse("imports:batch", args=["counterparties", batch.pk])
+    part = web.get(url, {"part": "progress"}, headers={"HX-Request": "true"}).content.decode()
+    assert 'hx-trigger="every 1s"' in part
+    assert 'aria-valuenow="25"' in part and ">25 %<" in part
+    # 2 500 rows in 10 s (and the moment the request takes): ~250 rows/s, ~30 s left
+    shown = re.search(r"2\xa0500 из 10\xa0000 строк · (\d+) строк/с · осталось ≈ (\d+) с", part)
+    assert shown is not None, part
+    rate, left = int(shown[1]), int(shown[2])
+    assert 200 <= rate <= 250 and 30 <= left <= 38
