@@ -13,7 +13,18 @@ def setup_django() -> str | None:
     os.environ.setdefault("KARTOTEKA_DATA_DIR", tempfile.mkdtemp(prefix="kartoteka-bench-"))
     created = None
     url = os.environ.get("DATABASE_URL", "")
-    if url.startswith("postgres"):
+    if url.startswith("postgres") and os.environ.get("KARTOTEKA_BENCH_KEEP_DB"):
+        # Reuse (or leave behind) this database: repeated measurements of one data set.
+        kept = os.environ["KARTOTEKA_BENCH_KEEP_DB"]
+        base = url.rsplit("/", 1)[0]
+        import psycopg
+
+        with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+            found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [kept]).fetchone()
+            if not found:
+                conn.execute(f'CREATE DATABASE "{kept}"')
+        os.environ["DATABASE_URL"] = f"{base}/{kept}"
+    elif url.startswith("postgres"):
         import psycopg
 
         base = url.rsplit("/", 1)[0]

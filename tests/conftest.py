@@ -6,6 +6,7 @@ import pytest
 
 from kartoteka.core.actor import ADMIN_GROUP, MANAGERS_GROUP, Actor
 from kartoteka.tables.modelfactory import clear_model_cache
+from tests.mail import smtp_server
 
 
 @pytest.fixture(autouse=True)
@@ -83,3 +84,9 @@ def table(crm):
     from kartoteka.tables.models import Table
 
     return lambda key: Table.objects.get(key=key)
+
+
+@pytest.fixture
+def smtp(settings):
+    """A real SMTP server on loopback; Django sends to it; yields its inbox."""
+    yield from smtp_server(settings)

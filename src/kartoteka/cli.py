@@ -5,7 +5,7 @@
     kartoteka createuser U --password P --group GROUP [--full-name "…"] [--email E]
     kartoteka demo [--if-empty]         load the demo company
     kartoteka serve [--host H] [--port N]
-    kartoteka worker                    run background jobs
+    kartoteka worker [--no-scheduler]   run background jobs and the reminder scheduler
     kartoteka run                       init + demo (first time) + worker + serve
     kartoteka export --table KEY --format csv|xlsx -o FILE [--filter FIELD=VALUE …] [--ids 1,2,3]
                      [--encoding cp1251|utf-8] [--delimiter ';'|',']
@@ -122,9 +122,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    from django.core.management import call_command
+    """Background jobs (django-tasks' ``db_worker``) and, beside them in a thread, the scheduler
+    that evaluates reminders every minute. Several workers may share one database."""
+    import socket
 
-    call_command("db_worker", interval=1, reload=False)
+    from django.core.management import call_command
+    from django.utils.crypto import get_random_string
+
+    worker_id = f"{socket.gethostname()}-{os.getpid()}-{get_random_string(6)}"[:64]
+    if not args.no_scheduler:
+        from kartoteka.notifications.scheduler import start_scheduler_thread
+
+        start_scheduler_thread(worker_id)
+    call_command("db_worker", interval=1, reload=False, worker_id=worker_id, queue_name="*")
     return 0
 
 
@@ -453,7 +463,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
         p.set_defaults(fn=fn)
 
-    sub.add_parser("worker", help="фоновые задачи").set_defaults(fn=cmd_worker)
+    p = sub.add_parser("worker", help="фоновые задачи и напоминания")
+    p.add_argument("--no-scheduler", action="store_true", help="без проверки напоминаний")
+    p.set_defaults(fn=cmd_worker)
 
     p = sub.add_parser("export", help="выгрузить записи таблицы в CSV или XLSX")
     p.add_argument("--table", required=True, help="ключ таблицы, например counterparties")

@@ -499,3 +499,28 @@ def test_one_table(api, deals):
     body = response.json()
     assert (body["key"], body["label"], body["category"]) == ("deals", "Сделки", None)
     assert len(body["fields"]) == 14
+
+
+def test_a_nul_character_is_refused_in_parameters_and_bodies(api, deals):
+    # when
+    query = api.get(f"{URL}?title=a%00b")
+    body = api.post(URL, {"title": "a\x00b"}, format="json")
+    # then
+    assert (query.status_code, query.json()["code"]) == (400, "nul_character")
+    assert (body.status_code, body.json()["code"]) == (400, "nul_character")
+    assert not model_for(deals).objects.exists()
+
+
+def test_ids_beyond_the_database_range_find_nothing(api, deals):
+    # given
+    huge = 10**20
+    # when
+    one = api.get(f"{URL}{huge}/")
+    listed = api.get(f"{URL}?client={huge}")
+    by_id = api.get(f"{URL}?id__in=1,{huge}")
+    linked = api.post(URL, {"title": "X", "client": huge}, format="json")
+    # then
+    assert one.status_code == 404
+    assert (listed.status_code, list(listed.json()["fields"])) == (400, ["client"])
+    assert (by_id.status_code, list(by_id.json()["fields"])) == (400, ["id__in"])
+    assert (linked.status_code, list(linked.json()["fields"])) == (400, ["client"])

@@ -274,3 +274,32 @@ def test_the_same_seed_gives_the_same_counterparties():
     assert names == [p.values["name"] for p in again.counterparties]
     assert names != [p.values["name"] for p in other.counterparties]
     assert [p.history for p in first.counterparties] == [p.history for p in again.counterparties]
+
+
+def test_the_funnel_facts_follow_the_demo_history(demo):
+    # given: the demo loaded through the services
+    from django.db.models import Q
+
+    from kartoteka.core.actor import Actor
+    from kartoteka.crm import funnel_facts
+    from kartoteka.crm.models import FunnelFact
+    from kartoteka.reports.funnel import MODES, _FactsQuery, _FunnelQuery, _tally_work_log
+    from kartoteka.reports.period import Period
+
+    # then: a fact per counterparty at least, and exactly those a rebuild writes
+    keys = funnel_facts.stage_keys()
+    assert FunnelFact.objects.filter(kind=funnel_facts.ENTERED, stage=0).count() == COUNT
+    assert FunnelFact.objects.count() == len(list(funnel_facts.facts_of(keys, Q(), Q())))
+    # and the funnel of the demo's year from the facts is the work log's
+    today = timezone.localdate()
+    for mode in MODES:
+        query = _FunnelQuery(
+            Actor.system("tests"), Period(today - dt.timedelta(days=365), today), None, mode
+        )
+        facts, work_log = _FactsQuery(query).tally(), _tally_work_log(query)
+
+        def plain(tally):
+            return [[{k: v for k, v in p.items() if v} for p in part] for part in tally]
+
+        assert plain(facts) == plain(work_log)
+        assert sum(facts[0][0].values()) == COUNT

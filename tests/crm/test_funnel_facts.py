@@ -13,7 +13,7 @@ from django.db.models import Q
 
 from kartoteka.core.actor import Actor
 from kartoteka.crm import funnel_facts
-from kartoteka.crm.models import FunnelFact
+from kartoteka.crm.models import FunnelFact, FunnelTally
 from kartoteka.records.services import (
     archive_records,
     create_record,
@@ -67,6 +67,13 @@ def assert_in_step():
         )
     )
     assert in_table == written
+    # and the tally holds exactly what those facts add up to
+    expected = funnel_facts.tallies(funnel_facts.facts_of(funnel_facts.stage_keys(), Q(), Q()))
+    tally = {
+        row[:-1]: row[-1]
+        for row in FunnelTally.objects.exclude(n=0).values_list(*funnel_facts.TALLY_COLUMNS, "n")
+    }
+    assert tally == dict(expected)
 
 
 @pytest.fixture
@@ -233,6 +240,7 @@ def test_rebuild_writes_what_the_rules_kept(table, cp):
     # then
     assert written == len(before) == 4
     assert stored() == before
+    assert_in_step()
 
 
 def test_changed_stages_make_the_facts_out_of_date_until_rebuilt(table, cp, admin):

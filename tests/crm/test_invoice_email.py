@@ -9,12 +9,10 @@ import datetime as dt
 import email
 import io
 import re
-import socket
 from decimal import Decimal
 from email import policy
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.utils import timezone
 from pypdf import PdfReader
 
@@ -23,43 +21,10 @@ from kartoteka.crm.invoices import send_invoice
 from kartoteka.records.actions import get_action
 from kartoteka.tables.modelfactory import model_for
 from tests.crm.test_invoices import _table, make_company, make_counterparty, make_invoice
+from tests.mail import FROM_EMAIL, free_port
 
 D = Decimal
 TOTAL_WORDS = "Одна тысяча двести рублей 51 копейка"
-
-
-class Inbox:
-    """An aiosmtpd handler that keeps every message it receives."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[str, list[str], bytes]] = []
-
-    async def handle_DATA(self, server, session, envelope):  # aiosmtpd calls it by this name
-        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
-        return "250 Message accepted for delivery"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-def smtp(settings):
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = controller.port
-    settings.EMAIL_USE_TLS = False
-    settings.EMAIL_HOST_USER = ""
-    settings.EMAIL_HOST_PASSWORD = ""
-    settings.EMAIL_TIMEOUT = 10
-    settings.DEFAULT_FROM_EMAIL = "schet@kartoteka.example"
-    yield inbox
-    controller.stop()
 
 
 @pytest.fixture
@@ -104,7 +69,7 @@ def test_send_action_mails_the_pdf_to_the_counterparty_and_logs_a_letter(
     # and the letter reached the server
     assert len(smtp.messages) == 1
     mail_from, recipients, raw = smtp.messages[0]
-    assert (mail_from, recipients) == ("schet@kartoteka.example", ["buh@romashka.example"])
+    assert (mail_from, recipients) == (FROM_EMAIL, ["buh@romashka.example"])
     message = parse(raw)
     assert message["Subject"] == "Счёт №2026-0042 от 05.03.2026"
     assert message["To"] == "buh@romashka.example"

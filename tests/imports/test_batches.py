@@ -5,7 +5,8 @@ from __future__ import annotations
 import csv
 import io
 
-from django.core.management import call_command
+from django.utils.module_loading import import_string
+from django_tasks_db.models import DBTaskResult
 
 from kartoteka.imports.models import ImportBatch
 from kartoteka.imports.options import ColumnMapping, ImportSettings
@@ -89,8 +90,14 @@ def test_big_files_run_in_the_background_with_progress(
     assert batch.status == "pending"
     assert progress_of(batch)["percent"] == 0
     assert not model_for(counterparties).objects.exists()
-    # when the worker runs
-    call_command("db_worker", batch=True, interval=0, reload=False, startup_delay=False)
+    # when the worker runs the queued job (as ``db_worker`` does; the worker itself closes the
+    # database connection when it is done, which would end the test's transaction)
+    [queued] = DBTaskResult.objects.all()
+    assert (queued.task_path, queued.args_kwargs) == (
+        "kartoteka.imports.tasks.run_import_task",
+        {"args": [batch.pk], "kwargs": {}},
+    )
+    import_string(queued.task_path).call(*queued.args_kwargs["args"])
     # then
     batch.refresh_from_db()
     assert (batch.status, batch.created, batch.rows_done, batch.rows_total) == (
@@ -145,3 +152,45 @@ def test_a_file_that_breaks_midway_leaves_nothing(tmp_path, counterparties, impo
     batch = ImportBatch.objects.get()
     assert (batch.status, batch.message) == ("failed", str(error))
     assert not model_for(counterparties).objects.exists()
+
+
+def test_a_file_over_the_size_limit_is_refused_and_not_kept(counterparties, importer, settings):
+    from django.core.files.storage import default_storage
+
+    from kartoteka.imports.readers import ImportFileError
+
+    settings.KARTOTEKA_IMPORT_MAX_MB = 1
+    content = ("Название\n" + "Ромашка\n" * 200_000).encode("cp1251")
+    try:
+        start_import(importer, counterparties, content, "big.csv", ImportSettings())
+    except ImportFileError as exc:
+        error = exc
+    assert str(error) == "Файл больше 1 МБ — такой файл загрузить нельзя."
+    assert not ImportBatch.objects.exists()
+    assert not default_storage.exists("imports/uploads/big.csv")
+
+
+def test_an_unreadable_upload_is_not_kept(counterparties, importer):
+    from django.core.files.storage import default_storage
+
+    from kartoteka.imports.readers import ImportFileError
+
+    try:
+        start_import(importer, counterparties, b"PK\x03\x04broken", "bad.xlsx", ImportSettings())
+    except ImportFileError as exc:
+        error = exc
+    assert "повреждён" in str(error)
+    assert not ImportBatch.objects.exists()
+    assert not default_storage.exists("imports/uploads/bad.xlsx")
+
+
+def test_a_kept_upload_is_previewed_then_imported(counterparties, importer):
+    from django.core.files.storage import default_storage
+
+    from kartoteka.imports.services import save_upload
+
+    name = save_upload(("Название;ИНН\nРомашка;" + inn(1) + "\n").encode("cp1251"), "c.csv")
+    shown = preview(default_storage.path(name), "c.csv", ImportSettings())
+    assert shown.rows == [["Ромашка", inn(1)]]
+    batch = start_import(importer, counterparties, name, "c.csv", ImportSettings())
+    assert (batch.status, batch.created, batch.file_path) == ("done", 1, name)

@@ -633,3 +633,65 @@ def test_work_row_not_done_keeps_the_counterparty_status(manager_user, table):
     # then
     assert get_record(actor, table("client_work"), row.pk).status_before == "cold"
     assert get_record(actor, counterparties, counterparty.pk).status == "cold"
+
+
+def test_a_big_batch_of_every_field_type_is_written_and_read_back(table, admin_user):
+    # The bulk write path (batches of 50 rows and more) writes every type as a single-row
+    # write would.
+    counterparties = table("counterparties")
+    [partner] = create_records(SYSTEM, counterparties, [{"name": "Поставщик"}])
+    goods = make_table(
+        [
+            {"key": "name", "label": "Название", "type": "text"},
+            {"key": "qty", "label": "Количество", "type": "integer"},
+            {"key": "price", "label": "Цена", "type": "decimal"},
+            {"key": "total", "label": "Сумма", "type": "money"},
+            {"key": "day", "label": "Дата", "type": "date"},
+            {"key": "moment", "label": "Отгружено", "type": "datetime"},
+            {"key": "flag", "label": "В наличии", "type": "boolean"},
+            {"key": "kind", "label": "Вид", "type": "choice", "choices": [("a", "А"), ("b", "Б")]},
+            {"key": "tags", "label": "Метки", "type": "multi_choice",
+             "choices": [("new", "Новинка"), ("sale", "Распродажа")]},
+            {"key": "partner", "label": "Поставщик", "type": "link", "link_table": counterparties},
+            {"key": "owner", "label": "Ответственный", "type": "user"},
+            {"key": "phone", "label": "Телефон", "type": "phone"},
+            {"key": "note", "label": "Заметка", "type": "long_text"},
+        ],
+        key="goods",
+        label="Товары",
+    )  # fmt: skip
+    rows = [
+        {
+            "name": f"Товар {i}",
+            "qty": i,
+            "price": "1 234,5",
+            "total": "10",
+            "day": "31.12.2025",
+            "moment": "2025-12-31 10:00",
+            "flag": i % 2 == 0,
+            "kind": "a",
+            "tags": ["new", "sale"],
+            "partner": partner.pk,
+            "owner": admin_user.pk,
+            "phone": "8 912 345-67-89",
+            "note": "строка 1\nстрока 2",
+        }
+        for i in range(60)
+    ] + [{"name": "Пустой"}]
+    # when
+    created = create_records(SYSTEM, goods, rows)
+    # then
+    model = model_for(goods)
+    stored = list(model.objects.order_by("id"))
+    assert [r.pk for r in created] == [r.pk for r in stored]
+    first, last = stored[0], stored[-1]
+    assert (first.name, first.qty, first.price, first.day, first.flag) == (
+        "Товар 0", 0, Decimal("1234.50"), dt.date(2025, 12, 31), True,
+    )  # fmt: skip
+    assert (first.kind, first.tags, first.partner_id, first.owner_id, first.phone) == (
+        "a", ",new,sale,", partner.pk, admin_user.pk, "+79123456789",
+    )  # fmt: skip
+    assert first.moment is not None
+    assert stored[1].flag is False
+    assert (last.name, last.qty, last.tags, last.record_state) == ("Пустой", None, None, "active")
+    assert RecordChange.objects.filter(table=goods).count() == 61

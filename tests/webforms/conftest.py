@@ -5,14 +5,12 @@ from __future__ import annotations
 import time
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.contrib.auth.models import Group
 from django.core import signing
 
 from kartoteka.core.actor import MANAGERS_GROUP
 from kartoteka.webforms import services
 from kartoteka.webforms.services import InputSpec
-from tests.crm.test_invoice_email import Inbox, free_port
 
 SITE = "https://shop.example.ru"
 
@@ -56,20 +54,3 @@ def post_form(client, lead_form):
         return client.post(f"/f/{form.key}/", payload, **headers)
 
     return post
-
-
-@pytest.fixture
-def smtp(settings):
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = controller.port
-    settings.EMAIL_USE_TLS = False
-    settings.EMAIL_HOST_USER = ""
-    settings.EMAIL_HOST_PASSWORD = ""
-    settings.EMAIL_TIMEOUT = 10
-    settings.DEFAULT_FROM_EMAIL = "crm@kartoteka.example"
-    yield inbox
-    controller.stop()

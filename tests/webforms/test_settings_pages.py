@@ -88,6 +88,7 @@ def test_bad_settings_are_shown_and_change_nothing(logged_in, admin, table):
             "name": "",
             "def_status": "нет такого",
             "allowed_origins": "shop.example.ru",
+            "redirect_url": "javascript:alert(1)",
         },
     )
     assert response.status_code == 200
@@ -96,6 +97,7 @@ def test_bad_settings_are_shown_and_change_nothing(logged_in, admin, table):
     assert "Выберите хотя бы одно поле формы." in content
     assert "«shop.example.ru» — не адрес сайта. Пишите так: https://example.ru" in content
     assert "нет такого варианта в поле «Статус»" in content
+    assert "Адрес страницы должен начинаться с http:// или https://." in content
     form.refresh_from_db()
     assert form.name == "Заявка"
     assert [i.field.key for i in form.inputs.all()] == ["name"]

@@ -105,10 +105,10 @@ def test_managers_are_assigned_round_robin(post_form, table, manager_user, lead_
     assert managers == {"Первый": manager_user.pk, "Второй": second.pk, "Третий": manager_user.pk}
 
 
-def test_merge_by_phone_fills_only_empty_fields(
+def test_merge_by_phone_filled_wins_over_empty(
     post_form, admin, table, lead_form, smtp, django_capture_on_commit_callbacks
 ):
-    # given: a client with a phone, an INN and a comment, but no e-mail
+    # given: a client in negotiations with a phone, an INN and a comment, but no e-mail
     existing = create_record(
         admin,
         table("counterparties"),
@@ -120,39 +120,62 @@ def test_merge_by_phone_fills_only_empty_fields(
             "status": "negotiation",
         },
     )
-    # when: a visitor sends the same phone written differently, a new e-mail, another name,
-    # and leaves the INN empty
+    # when: a visitor sends the same phone written differently, a new e-mail, another name and
+    # message, and leaves the INN empty
     with django_capture_on_commit_callbacks(execute=True):
         response = post_form(
             {
-                "name": "Иван из Ромашки",
+                "name": "Ромашка, Иван",
                 "phone": "8 912 345 67 89",
                 "email": "ivan@romashka.ru",
                 "inn": "",
                 "comment": "Хочу счёт",
             }
         )
-    # then: no new record; the empty e-mail was filled; filled values stayed as they were
+    # then: no new record; what the visitor filled is written, the empty INN blanks nothing;
+    # the hidden defaults only fill empty fields (the status stays, the source is filled)
     assert response.status_code == 200
     record = counterparties(table).get()
     assert record.pk == existing.pk
-    assert record.email == "ivan@romashka.ru"
-    assert (record.name, record.inn, record.comment, record.status) == (
-        "Ромашка",
+    assert (record.name, record.email, record.comment) == (
+        "Ромашка, Иван",
+        "ivan@romashka.ru",
+        "Хочу счёт",
+    )
+    assert (record.phone, record.inn, record.status, record.source, record.type) == (
+        "+79123456789",
         INN,
-        "Постоянный клиент",
         "negotiation",
+        "site",
+        "potential",
     )
     _created, merged = history(table, record.pk)
     assert merged.source == f"webform:{lead_form.pk}"
-    assert merged.changes == {"email": [None, "ivan@romashka.ru"], "source": [None, "site"]}
+    assert merged.changes == {
+        "name": ["Ромашка", "Ромашка, Иван"],
+        "email": [None, "ivan@romashka.ru"],
+        "comment": ["Постоянный клиент", "Хочу счёт"],
+        "source": [None, "site"],
+    }
     assert WebFormSubmission.objects.get().outcome == "merged"
     # the record's manager (the admin who created it) learns what the visitor wrote
     ((_sender, recipients, raw),) = smtp.messages
     letter = email.message_from_bytes(raw, policy=policy.default)
     assert recipients == ["boss@example.ru"]
-    assert letter["Subject"].strip() == "Повторная заявка с сайта: Ромашка"
+    assert letter["Subject"].strip() == "Повторная заявка с сайта: Ромашка, Иван"
     assert "Сообщение: Хочу счёт" in letter.get_content()
+
+
+def test_a_merge_assigns_a_manager_only_when_there_is_none(post_form, admin, table, manager_user):
+    # given: a client with no manager, found by phone
+    existing = create_record(
+        admin, table("counterparties"), {"name": "Ничей", "phone": "+74951112233", "manager": None}
+    )
+    # when
+    post_form({"name": "Ничей", "phone": "+7 495 111-22-33"})
+    # then: the round-robin gives him one
+    existing.refresh_from_db()
+    assert existing.manager_id == manager_user.pk
 
 
 def test_merge_by_email_and_by_inn(post_form, admin, table):
@@ -168,8 +191,8 @@ def test_merge_by_email_and_by_inn(post_form, admin, table):
     assert counterparties(table).count() == 2
     by_email.refresh_from_db()
     by_inn.refresh_from_db()
-    assert (by_email.name, by_email.phone) == ("Почта", "+74951112233")
-    assert (by_inn.name, by_inn.comment) == ("Инн", "Нужен договор")
+    assert (by_email.name, by_email.phone) == ("Кто-то", "+74951112233")
+    assert (by_inn.name, by_inn.comment) == ("Кто-то ещё", "Нужен договор")
 
 
 def test_invalid_values_are_shown_and_nothing_is_written(post_form, table):
@@ -244,6 +267,7 @@ def test_the_time_trap_refuses_fast_missing_and_forged_tokens(post_form, lead_fo
     response = post_form({"name": "ООО Бот"}, token=issue_token(lead_form))
     assert response.status_code == 400
     assert "Форма отправлена слишком быстро." in response.content.decode()
+    assert 'value="ООО Бот"' in response.content.decode()  # the form comes back to resend
     # no token, and a forged one
     for token in ("", "eyJmIjoxfQ:forged:signature"):
         response = post_form({"name": "ООО Бот"}, token=token)
@@ -263,7 +287,12 @@ def test_rate_limit_per_address_and_per_form(post_form, table, settings, client)
     # then
     assert response.status_code == 429
     assert "Слишком много заявок с вашего адреса." in response.content.decode()
+    # junk from elsewhere is refused but does not use up the form's allowance …
+    for address in ("10.2.2.1", "10.2.2.2"):
+        junk = post_form({"name": "Спам"}, origin="https://evil.example.com", REMOTE_ADDR=address)
+        assert junk.status_code == 403
     assert post_form({"name": "Четвёртый"}, REMOTE_ADDR="10.1.1.1").status_code == 200
+    # … while a third real submission does
     response = post_form({"name": "Пятый"}, REMOTE_ADDR="10.1.1.2")
     assert response.status_code == 429
     assert "Форма получила слишком много заявок." in response.content.decode()
@@ -271,6 +300,26 @@ def test_rate_limit_per_address_and_per_form(post_form, table, settings, client)
         "Второй",
         "Первый",
         "Четвёртый",
+    ]
+
+
+def test_behind_a_proxy_the_forwarded_address_is_limited(post_form, table, settings):
+    # given: the proxy's header is configured, one submission per address
+    settings.WEBFORM_CLIENT_IP_HEADER = "X-Forwarded-For"
+    settings.WEBFORM_RATE_PER_IP = (1, 600)
+    proxied = {"REMOTE_ADDR": "10.0.0.1"}
+    # when: two visitors come through the same proxy, then the first comes again (forging an
+    # address in front of the one the proxy appended)
+    first = post_form({"name": "Первый"}, HTTP_X_FORWARDED_FOR="203.0.113.5", **proxied)
+    second = post_form({"name": "Второй"}, HTTP_X_FORWARDED_FOR="203.0.113.6", **proxied)
+    again = post_form(
+        {"name": "Снова"}, HTTP_X_FORWARDED_FOR="198.51.100.1, 203.0.113.5", **proxied
+    )
+    # then
+    assert (first.status_code, second.status_code, again.status_code) == (200, 200, 429)
+    assert sorted(WebFormSubmission.objects.values_list("ip", flat=True)) == [
+        "203.0.113.5",
+        "203.0.113.6",
     ]
 
 

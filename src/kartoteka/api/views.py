@@ -37,6 +37,7 @@ from kartoteka.records.paging import count_rows, decode_cursor, keyset_page
 from kartoteka.records.upsert import KEEP_FILLED, upsert_records
 from kartoteka.reports.funnel import MODE_PERIOD, compute_funnel
 from kartoteka.reports.period import Period
+from kartoteka.tables.fieldtypes.link import MAX_ID
 from kartoteka.tables.fieldtypes.user import user_display
 from kartoteka.tables.modelfactory import STATE_ACTIVE, STATE_DELETED, STATES, fields_of
 from kartoteka.tables.models import Table
@@ -90,8 +91,29 @@ TABLE = OpenApiParameter("table", OpenApiTypes.STR, OpenApiParameter.PATH, descr
 RECORD_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)
 
 
+def _has_nul(data: Any) -> bool:
+    if isinstance(data, str):
+        return "\x00" in data
+    if isinstance(data, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in data.items())
+    if isinstance(data, list):
+        return any(_has_nul(item) for item in data)
+    return False
+
+
 class ApiView(APIView):
     """Base of the API's views: the caller as an :class:`Actor`, tables by key."""
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        # A NUL character is never text a person wrote, and PostgreSQL refuses it in text
+        # columns: refuse it here, in parameters and bodies, before it reaches a query.
+        if _has_nul(dict(request.query_params.lists())):
+            raise ApiError(_("Параметры запроса содержат символ NUL."), code="nul_character")
+        if request.method in ("POST", "PUT", "PATCH"):
+            request.body  # noqa: B018 — keeps the raw body readable for Idempotency-Key
+            if _has_nul(request.data):
+                raise ApiError(_("Тело запроса содержит символ NUL."), code="nul_character")
 
     def actor(self, source: str = SOURCE) -> Actor:
         return Actor.for_user(self.request.user, source=source)
@@ -206,6 +228,8 @@ class RecordsView(ApiView):
 
 class RecordView(ApiView):
     def _record(self, found: Table, pk: int) -> Any:
+        if pk > MAX_ID:
+            raise NotFound(_("Запись №%(pk)s не найдена.") % {"pk": pk})
         return selectors.get_record(self.actor(), found, pk, include_deleted=False)
 
     @extend_schema(
@@ -328,6 +352,7 @@ class ActionView(ApiView):
                 not isinstance(ids, list)
                 or not ids
                 or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids)
+                or not all(0 < i <= MAX_ID for i in ids)
             ):
                 raise ApiError(
                     _("Укажите номера записей: «ids»: [1, 2]."),
@@ -549,7 +574,7 @@ def _system_filter(key: str, op: str, value: str) -> Q:
         raise ValueError(_("Условие «%(op)s» не подходит для «%(key)s».") % {"op": op, "key": key})
     if key == "id":
         parts = [p.strip() for p in value.split(",")] if op == "in" else [value.strip()]
-        if not all(p.isdigit() for p in parts):
+        if not all(p.isdigit() and int(p) <= MAX_ID for p in parts):
             raise ValueError(_("Ожидается номер записи."))
         numbers = [int(p) for p in parts]
         return Q(id__in=numbers) if op == "in" else Q(**{f"id__{_lookup(op)}": numbers[0]})

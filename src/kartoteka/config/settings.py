@@ -15,7 +15,10 @@ demo (SQLite under ``var/``) and a production PostgreSQL deployment:
   (``60,300,1800,7200,21600``);
   ``KARTOTEKA_WEBHOOK_ALLOW_PRIVATE`` — ``1`` lets every webhook call loopback/private addresses.
 - ``KARTOTEKA_WEBFORM_MIN_SECONDS`` (``3``), ``KARTOTEKA_WEBFORM_RATE_PER_IP`` (``5`` in 10 min),
-  ``KARTOTEKA_WEBFORM_RATE_PER_FORM`` (``200`` in 10 min) — spam guards of web forms.
+  ``KARTOTEKA_WEBFORM_RATE_PER_FORM`` (``200`` in 10 min) — spam guards of web forms;
+  ``KARTOTEKA_CLIENT_IP_HEADER`` — behind a reverse proxy, the header with the visitor's address.
+- ``KARTOTEKA_IMPORT_MAX_MB`` — the largest file an import accepts (default 512).
+- ``KARTOTEKA_BASE_URL`` — the public address (``https://crm.example.ru``), for links in e-mails.
 - ``EMAIL_HOST``/``EMAIL_PORT``/``EMAIL_HOST_USER``/``EMAIL_HOST_PASSWORD``/``EMAIL_USE_TLS``/
   ``DEFAULT_FROM_EMAIL`` — outgoing mail.
 """
@@ -89,6 +92,8 @@ INSTALLED_APPS = [
     "kartoteka.search",
     "kartoteka.imports",
     "kartoteka.crm",
+    "kartoteka.notifications",
+    "kartoteka.calendar",
     "kartoteka.web",
     "kartoteka.webforms",
     "kartoteka.webhooks",
@@ -227,6 +232,7 @@ SPECTACULAR_SETTINGS = {
 }
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+KARTOTEKA_IMPORT_MAX_MB = int(os.environ.get("KARTOTEKA_IMPORT_MAX_MB", "512"))
 
 # Webhooks: retry delays in seconds after each failed attempt; loopback/private targets for all.
 WEBHOOK_RETRY_DELAYS = [
@@ -240,6 +246,9 @@ WEBFORM_MIN_SECONDS = float(os.environ.get("KARTOTEKA_WEBFORM_MIN_SECONDS", "3")
 WEBFORM_RATE_PER_IP = (int(os.environ.get("KARTOTEKA_WEBFORM_RATE_PER_IP", "5")), 600)
 WEBFORM_RATE_PER_FORM = (int(os.environ.get("KARTOTEKA_WEBFORM_RATE_PER_FORM", "200")), 600)
 WEBFORM_MAX_BYTES = 64 * 1024
+# Behind a reverse proxy: the header it puts the visitor's address in (e.g. X-Forwarded-For).
+WEBFORM_CLIENT_IP_HEADER = os.environ.get("KARTOTEKA_CLIENT_IP_HEADER", "")
+KARTOTEKA_BASE_URL = os.environ.get("KARTOTEKA_BASE_URL", "").rstrip("/")
 
 LOGGING = {
     "version": 1,

@@ -9,6 +9,8 @@ class CrmConfig(AppConfig):
     def ready(self) -> None:
         from kartoteka.crm.invoices import register_invoice_rules
         from kartoteka.crm.rules import register_rules
+        from kartoteka.crm.tasks import register_task_rules
 
         register_rules()
         register_invoice_rules()
+        register_task_rules()

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -31,7 +31,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from kartoteka.crm.models import FunnelFact, FunnelFactsState
+from kartoteka.crm.models import FunnelFact, FunnelFactsState, FunnelTally
 from kartoteka.tables.modelfactory import STATE_ACTIVE, STATE_DELETED, model_for
 from kartoteka.tables.models import Table
 
@@ -56,6 +56,23 @@ COLUMNS = (
     "furthest",
 )
 
+#: The sentinels of :class:`~kartoteka.crm.models.FunnelTally` for «no value».
+NO_DAY = dt.date(1, 1, 1)
+NO_NUMBER = -1
+NO_MANAGER = 0
+ALL_MANAGERS = -1
+TALLY_COLUMNS = (
+    "basis",
+    "day",
+    "kind",
+    "stage",
+    "manager_id",
+    "furthest",
+    "prev_day",
+    "next_before",
+    "to_next",
+)
+
 Fact = tuple[
     int, int | None, dt.date, int, int, dt.date, dt.date | None, int | None, Any, int | None
 ]
@@ -68,8 +85,13 @@ def stage_keys() -> list[str]:
     return stages()
 
 
+#: The layout of the facts and the tally; a new one makes ``kartoteka init`` rebuild them.
+FORMAT = 2
+
+
 def signature(keys: list[str]) -> str:
-    return ",".join(keys)
+    """What :class:`~kartoteka.crm.models.FunnelFactsState` records: the layout and stages."""
+    return f"{FORMAT}:{','.join(keys)}"
 
 
 def facts_current(keys: list[str] | None = None) -> bool:
@@ -93,8 +115,13 @@ def refresh(counterparty_ids: Iterable[int | None]) -> None:
         return
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
-        FunnelFact.objects.filter(counterparty_id__in=chunk).delete()
-        _insert(facts_of(keys, Q(pk__in=chunk), Q(counterparty_id__in=chunk)))
+        old = FunnelFact.objects.filter(counterparty_id__in=chunk)
+        delta = tallies(old.values_list(*COLUMNS))
+        old.delete()
+        new = list(facts_of(keys, Q(pk__in=chunk), Q(counterparty_id__in=chunk)))
+        _insert(new)
+        delta.subtract(tallies(new))
+        _add_to_tally({key: -n for key, n in delta.items() if n})
 
 
 def rebuild() -> int:
@@ -114,20 +141,35 @@ def rebuild() -> int:
             state.stages = signature(keys)
             state.save(update_fields=["stages"])
         _clear()
+        total: Counter[tuple[Any, ...]] = Counter()
         low = counterparties.objects.order_by("pk").values_list("pk", flat=True).first()
         high = counterparties.objects.order_by("-pk").values_list("pk", flat=True).first()
         if low is None or high is None:
             return 0
         for start in range(low, high + 1, REBUILD_STEP):
             end = start + REBUILD_STEP
-            written += _insert(
+            facts = list(
                 facts_of(
                     keys,
                     Q(pk__gte=start, pk__lt=end),
                     Q(counterparty_id__gte=start, counterparty_id__lt=end),
                 )
             )
+            written += _insert(facts)
+            total.update(tallies(facts))
+        _insert_tally(total)
+        _analyze()
     return written
+
+
+def _analyze() -> None:
+    """Fresh planner statistics for the rewritten tables: without them PostgreSQL guesses a
+    handful of rows and sorts the year's tally on disk instead of hashing it."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"ANALYZE {FunnelFact._meta.db_table}, {FunnelTally._meta.db_table}")
+        else:
+            cursor.execute(f"ANALYZE {FunnelTally._meta.db_table}")
 
 
 def ensure_current() -> int | None:
@@ -217,6 +259,73 @@ def _facts_of_one(
             previous = day
 
 
+def tallies(facts: Iterable[Fact]) -> Counter[tuple[Any, ...]]:
+    """The :class:`~kartoteka.crm.models.FunnelTally` rows (keyed as ``TALLY_COLUMNS``) that
+    these facts make, with how many facts each."""
+    counted: Counter[tuple[Any, ...]] = Counter()
+    for _pk, manager, created, kind, stage, day, prev, to_next, before, furthest in facts:
+        who = manager if manager is not None else NO_MANAGER
+        since = prev or NO_DAY
+        counted[(0, day, kind, stage, who, NO_NUMBER, since, NO_DAY, NO_NUMBER)] += 1
+        if to_next is not None:
+            after = before or NO_DAY
+            counted[(1, day, kind, stage, who, NO_NUMBER, since, after, to_next)] += 1
+            counted[(2, day, kind, stage, ALL_MANAGERS, NO_NUMBER, since, after, to_next)] += 1
+        if prev is not None:
+            continue
+        if kind == REFUSED_AT or stage == 0:
+            reached = furthest if furthest is not None else NO_NUMBER
+            counted[(3, created, kind, stage, who, reached, NO_DAY, NO_DAY, NO_NUMBER)] += 1
+        if to_next is not None and before is None:
+            counted[(4, created, kind, stage, who, NO_NUMBER, NO_DAY, NO_DAY, to_next)] += 1
+            counted[
+                (5, created, kind, stage, ALL_MANAGERS, NO_NUMBER, NO_DAY, NO_DAY, to_next)
+            ] += 1
+    return counted
+
+
+def _add_to_tally(delta: dict[tuple[Any, ...], int]) -> None:
+    """Add ``delta`` to the tally rows, creating those missing. In key order, so that two
+    transactions adding to the same rows lock them in the same order."""
+    if not delta:
+        return
+    table = FunnelTally._meta.db_table
+    columns = ", ".join(TALLY_COLUMNS)
+    sql = (
+        f"INSERT INTO {table} ({columns}, n) VALUES ({_marks(len(TALLY_COLUMNS) + 1)}) "
+        f"ON CONFLICT ({columns}) DO UPDATE SET n = {table}.n + excluded.n"
+    )
+    rows = [(*_adapt(key), n) for key, n in sorted(delta.items())]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+
+
+def _insert_tally(total: Counter[tuple[Any, ...]]) -> None:
+    table = FunnelTally._meta.db_table
+    columns = ", ".join(TALLY_COLUMNS)
+    sql = f"INSERT INTO {table} ({columns}, n) VALUES ({_marks(len(TALLY_COLUMNS) + 1)})"
+    rows = [(*_adapt(key), n) for key, n in sorted(total.items()) if n]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({columns}, n) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
+        for start in range(0, len(rows), 5000):
+            cursor.executemany(sql, rows[start : start + 5000])
+
+
+def _marks(n: int) -> str:
+    return ", ".join(["%s"] * n)
+
+
+def _adapt(values: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Dates as ISO text on SQLite (its driver no longer adapts them by default)."""
+    if connection.vendor == "postgresql":
+        return values
+    return tuple(v.isoformat() if isinstance(v, dt.date) else v for v in values)
+
+
 def _next(day: dt.date, following: list[dt.date]) -> tuple[int | None, dt.date | None]:
     """Days from ``day`` to the first of ``following`` on or after it, and the last of
     ``following`` before it."""
@@ -237,17 +346,21 @@ def _state_for_write(keys: list[str]) -> bool:
 
 
 def _clear() -> None:
-    table = FunnelFact._meta.db_table
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(f"TRUNCATE {table}")
-        else:
-            cursor.execute(f"DELETE FROM {table}")
+        for table in (FunnelFact._meta.db_table, FunnelTally._meta.db_table):
+            if connection.vendor == "postgresql":
+                cursor.execute(f"TRUNCATE {table}")
+            else:
+                cursor.execute(f"DELETE FROM {table}")
 
 
 def _insert(facts: Iterable[Fact]) -> int:
     """Bulk-insert facts: ``COPY`` on PostgreSQL, batched ``executemany`` on SQLite."""
     table = FunnelFact._meta.db_table
+    if connection.vendor == "postgresql":
+        # Made before the COPY starts: ``facts_of`` reads the database, which a connection
+        # cannot do in the middle of a COPY.
+        facts = list(facts)
     columns = ", ".join(COLUMNS)
     total = 0
     with connection.cursor() as cursor:
@@ -260,7 +373,7 @@ def _insert(facts: Iterable[Fact]) -> int:
         sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(COLUMNS))})"
         batch: list[tuple[Any, ...]] = []
         for fact in facts:
-            batch.append(tuple(v.isoformat() if isinstance(v, dt.date) else v for v in fact))
+            batch.append(_adapt(fact))
             if len(batch) >= 5000:
                 cursor.executemany(sql, batch)
                 total += len(batch)

@@ -36,7 +36,7 @@ class FunnelFact(models.Model):
     ``manager_id`` and ``created_day`` repeat the counterparty's current manager and creation
     day so the report never joins the counterparties. Counterparties in the trash have no facts.
     Stage numbers are positions in the order of the status options recorded in
-    :class:`FunnelFactsState`; when the options change the facts are rebuilt.
+    :class:`FunnelFactsState`; when the options change the facts must be rebuilt.
     """
 
     counterparty_id = models.BigIntegerField()
@@ -62,11 +62,70 @@ class FunnelFact(models.Model):
         return f"{self.counterparty_id}:{self.kind}:{self.stage}@{self.day}"
 
 
-class FunnelFactsState(models.Model):
-    """One row: the stage keys, in order, the facts were written with (comma-separated).
+class FunnelTally(models.Model):
+    """How many facts share one set of values — the funnel's numbers summed per day.
 
-    Facts are current when this equals the stages now; otherwise the report computes from the
-    work log directly until the facts are rebuilt."""
+    A year of facts is millions of rows; the funnel for a year needs only their counts per day,
+    stage and manager and, for the medians, per number of days to the next stage: a few
+    hundred thousand rows at most however many counterparties there are. Each fact adds one to
+    up to three ``basis`` rows for each mode (:func:`kartoteka.crm.funnel_facts.tallies`):
+
+    - 0 — «passed in period», the counts: by ``day`` (the fact's), kind, stage, manager and
+      ``prev_day``;
+    - 1 and 2 — «passed in period», days to the next stage (entries with a next stage): as 0,
+      plus ``next_before`` and ``to_next``; 1 per manager, 2 for all managers together;
+    - 3 — «cohort», the counts: by ``day`` = the creation day, kind, stage, manager and, on the
+      creation fact, ``furthest`` (first entries and refusals only);
+    - 4 and 5 — «cohort», days to the next stage of first entries whose next stage was not
+      entered earlier: 4 per manager, 5 for all.
+
+    Unused values are stored as sentinels rather than ``NULL`` so that the unique key holds:
+    ``0001-01-01`` for no date (it compares like ``NULL`` does in «``NULL`` or before the
+    period»), ``-1`` for no number, manager ``0`` for no manager and ``-1`` for all managers.
+    The rules keep it by adding the differences of the facts they rewrite (``n`` may fall to 0);
+    a rebuild writes it from the facts.
+    """
+
+    basis = models.SmallIntegerField()
+    day = models.DateField()
+    kind = models.SmallIntegerField()
+    stage = models.SmallIntegerField()
+    manager_id = models.BigIntegerField()
+    furthest = models.SmallIntegerField()
+    prev_day = models.DateField()
+    next_before = models.DateField()
+    to_next = models.IntegerField()
+    n = models.BigIntegerField()
+
+    class Meta:
+        db_table = "crm_funnel_tally"
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "basis",
+                    "day",
+                    "kind",
+                    "stage",
+                    "manager_id",
+                    "furthest",
+                    "prev_day",
+                    "next_before",
+                    "to_next",
+                ],
+                name="crm_funnel_tally_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.basis}@{self.day}:{self.kind}:{self.stage}={self.n}"
+
+
+class FunnelFactsState(models.Model):
+    """One row: the layout version and the stage keys, in order, the facts and the tally were
+    written with (``"2:cold,interested,…"``).
+
+    They are current when this equals the layout and stages now; otherwise the report computes
+    from the work log directly until they are rebuilt (``kartoteka init`` does it)."""
 
     stages = models.TextField()
 

@@ -1,15 +1,13 @@
-"""How incoming values merge into an existing record: the one policy of web forms (and, later,
-of the import and the API upsert).
+"""How incoming values merge into an existing record: the one policy of the import, the API
+upsert (:mod:`kartoteka.records.upsert`) and web forms.
 
-Two policies, both with the same first rule — **an empty incoming value never blanks a filled
-one** (a website visitor who leaves «ИНН» empty does not erase the client's INN):
+- ``keep_filled`` («приоритет заполненных перед пустыми», filled wins over empty): an empty
+  incoming value never blanks a filled one — it is ignored; a filled value is written;
+- ``overwrite``: every incoming value is written, empty ones too.
 
-- ``keep_filled`` — filled wins over empty: an incoming value only fills a field that is empty
-  now; a field that already holds something keeps it;
-- ``overwrite`` — a filled incoming value replaces the stored one.
-
-The function is pure: it takes current and incoming values (already cleaned by the field types)
-and returns the changes to hand to :func:`kartoteka.records.services.update_records`.
+Values that equal the stored ones are no change. The function is pure: it takes current and
+incoming values (already cleaned by the field types) and returns the changes to hand to
+:func:`kartoteka.records.services.update_records`.
 """
 
 from __future__ import annotations
@@ -25,12 +23,16 @@ POLICIES = (KEEP_FILLED, OVERWRITE)
 
 
 def is_blank(field: Field, value: Any) -> bool:
-    """Empty for merging: ``None``, blank text, an empty list; ``False`` for a boolean."""
+    """Empty for merging: what the field type calls empty; ``False`` for a boolean too."""
     if field.type == "boolean":
         return not value
-    if isinstance(value, list | tuple | set | dict):
-        return not value
     return bool(field.field_type.is_empty(value))
+
+
+def same_value(field: Field, old: Any, new: Any) -> bool:
+    if field.type == "boolean":
+        return bool(old) == bool(new)
+    return bool(old == new)
 
 
 def merge_changes(
@@ -39,7 +41,7 @@ def merge_changes(
     incoming: Mapping[str, Any],
     policy: str = KEEP_FILLED,
 ) -> dict[str, Any]:
-    """The values of ``incoming`` that should be written over ``current`` under ``policy``.
+    """The values of ``incoming`` to write over ``current`` under ``policy``.
 
     Args:
         fields: the table's fields by key (every key of ``incoming`` must be there).
@@ -55,11 +57,20 @@ def merge_changes(
     changes: dict[str, Any] = {}
     for key, value in incoming.items():
         field = fields[key]
-        if is_blank(field, value):
+        if policy == KEEP_FILLED and field.field_type.is_empty(value):
             continue
-        old = current.get(key)
-        if policy == KEEP_FILLED and not is_blank(field, old):
-            continue
-        if old != value:
+        if not same_value(field, current.get(key), value):
             changes[key] = value
     return changes
+
+
+def fill_empty(
+    fields: Mapping[str, Field], current: Mapping[str, Any], incoming: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The values of ``incoming`` for fields that are empty in ``current`` — for values that
+    only complete a record and never replace what is there (a web form's hidden defaults)."""
+    return {
+        key: value
+        for key, value in incoming.items()
+        if is_blank(fields[key], current.get(key)) and not is_blank(fields[key], value)
+    }

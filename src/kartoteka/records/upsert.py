@@ -28,13 +28,10 @@ from django.utils.translation import gettext as _
 from kartoteka.core.actor import Actor
 from kartoteka.core.exceptions import KartotekaError, RecordValidationError, RuleViolation
 from kartoteka.records import services
+from kartoteka.records.merge import KEEP_FILLED, POLICIES, merge_changes
 from kartoteka.records.selectors import base_queryset
 from kartoteka.tables.modelfactory import STATE_DELETED, fields_of
 from kartoteka.tables.models import Field, Table
-
-KEEP_FILLED = "keep_filled"
-OVERWRITE = "overwrite"
-POLICIES = (KEEP_FILLED, OVERWRITE)
 
 #: Rows written per call of the records service.
 BATCH = 500
@@ -227,16 +224,7 @@ def _changes(
     fields: dict[str, Field], record: Any, cleaned: dict[str, Any], policy: str
 ) -> dict[str, Any]:
     current = services.current_values(record, [fields[k] for k in cleaned])
-    diff = {}
-    for name, value in cleaned.items():
-        meta = fields[name]
-        if policy == KEEP_FILLED and meta.field_type.is_empty(value):
-            continue
-        old = current[name]
-        same = bool(old) == bool(value) if meta.type == "boolean" else old == value
-        if not same:
-            diff[name] = value
-    return diff
+    return merge_changes(fields, current, cleaned, policy)
 
 
 def _write(

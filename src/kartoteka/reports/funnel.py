@@ -92,8 +92,8 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from kartoteka.core.actor import Actor
-from kartoteka.crm.funnel_facts import ENTERED, REFUSED_AT, facts_current
-from kartoteka.crm.models import FunnelFact
+from kartoteka.crm.funnel_facts import ENTERED, NO_MANAGER, REFUSED_AT, facts_current
+from kartoteka.crm.models import FunnelFact, FunnelTally
 from kartoteka.crm.rules import REFUSED
 from kartoteka.records.selectors import base_queryset, get_table
 from kartoteka.reports.errors import ReportError
@@ -603,15 +603,17 @@ class _FunnelQuery:
 
 class _FactsQuery:
     """The funnel read from the stage-entered facts (:class:`~kartoteka.crm.models.FunnelFact`)
-    — the same numbers as :class:`_FunnelQuery` computes from the work log, by one range scan.
+    summed per day (:class:`~kartoteka.crm.models.FunnelTally`) — the same numbers as
+    :class:`_FunnelQuery` computes from the work log, by one range scan of the tally.
 
-    ``period`` mode: the facts dated in the period that are their counterparty's first entry
-    into the stage on or after the period's start (``prev_day`` before it) — exactly one per
-    counterparty and stage entered in the period, the creation facts being stage 0. ``cohort``
-    mode: the facts of counterparties created in the period that are their first entry ever;
-    the creation fact's ``furthest`` gives the stages counted. Grouped by kind, stage, manager
-    (and ``furthest``) and days to the next stage, the database returns a few thousand rows at
-    most; Python adds up the counts and the histograms.
+    ``period`` mode counts the facts dated in the period that are their counterparty's first
+    entry into the stage on or after the period's start (``prev_day`` before it) — exactly one
+    per counterparty and stage entered in the period, the creation facts being stage 0 — and
+    their days to the next stage unless it was entered between the period's start and the fact
+    (``next_before``). ``cohort`` mode counts the first facts ever of counterparties created in
+    the period, the creation fact's ``furthest`` giving the stages counted. A year is a few
+    hundred thousand tally rows at most, whatever the number of counterparties; grouped, the
+    database returns a few thousand, and Python adds up the counts and the histograms.
     """
 
     def __init__(self, query: _FunnelQuery) -> None:
@@ -628,36 +630,40 @@ class _FactsQuery:
         counts: list[dict[int | None, int]] = [defaultdict(int) for _ in range(n)]
         refused: list[dict[int | None, int]] = [defaultdict(int) for _ in range(n)]
         days: list[dict[int, int]] = [defaultdict(int) for _ in range(n)]
-        cohort = query.mode == MODE_COHORT
         sql, params = self.aggregate_sql()
-        for kind, stage, manager, furthest, to_next, number in fetch(sql, params):
-            if kind == REFUSED_AT:
-                refused[stage][manager] += number
-                continue
-            if not cohort:
-                counts[stage][manager] += number
-            elif stage == 0:  # the cohort counts every stage up to the furthest reached
-                for reached in range(min(furthest, n - 1) + 1):
-                    counts[reached][manager] += number
-            if to_next is not None:
-                days[stage][int(to_next)] += number
+        for basis, kind, stage, manager, furthest, to_next, number in fetch(sql, params):
+            who = None if manager == NO_MANAGER else manager
+            number = int(number)
+            if basis not in (0, 3):  # a bar of a histogram of days to the next stage
+                if to_next is not None:
+                    days[stage][int(to_next)] += number
+            elif kind == REFUSED_AT:
+                refused[stage][who] += number
+            elif basis == 0:
+                counts[stage][who] += number
+            else:  # the cohort counts every stage up to the furthest reached
+                for reached in range(min(max(furthest, 0), n - 1) + 1):
+                    counts[reached][who] += number
         return counts, refused, days
 
     def aggregate_sql(self) -> tuple[str, list[Any]]:
-        """Rows ``(kind, stage, manager, furthest, days to the next stage, how many)``."""
+        """Rows ``(basis, kind, stage, manager, furthest, days to the next stage, how many)``
+        of the tally (see :class:`~kartoteka.crm.models.FunnelTally` for the bases)."""
         query = self.query
         date_from, date_to = day_param(query.period.date_from), day_param(query.period.date_to)
-        table = FunnelFact._meta.db_table
+        table = FunnelTally._meta.db_table
+        every = query.managers is None
         if query.mode == MODE_PERIOD:
-            furthest = "NULL"
-            to_next = "CASE WHEN next_before IS NULL OR next_before < %s THEN to_next END"
-            where = "day >= %s AND day <= %s AND (prev_day IS NULL OR prev_day < %s)"
+            bases = (0, 2 if every else 1)
+            to_next = "CASE WHEN basis > 0 AND next_before < %s THEN to_next END"
+            where = "day >= %s AND day <= %s AND prev_day < %s"
             params = [date_from, date_from, date_to, date_from]
         else:
-            furthest = "furthest"
-            to_next = "CASE WHEN next_before IS NULL THEN to_next END"
-            where = "created_day >= %s AND created_day <= %s AND prev_day IS NULL"
+            bases = (3, 5 if every else 4)
+            to_next = "CASE WHEN basis > 3 THEN to_next END"
+            where = "day >= %s AND day <= %s"
             params = [date_from, date_to]
+        where = f"basis IN ({bases[0]}, {bases[1]}) AND {where}"
         if query.managers is not None:
             if query.managers:
                 where += f" AND manager_id IN ({', '.join(['%s'] * len(query.managers))})"
@@ -665,8 +671,8 @@ class _FactsQuery:
             else:
                 where += " AND 1 = 0"
         sql = (
-            f"SELECT kind, stage, manager_id, {furthest}, {to_next}, COUNT(*) FROM {table} "
-            f"WHERE {where} GROUP BY 1, 2, 3, 4, 5"
+            f"SELECT basis, kind, stage, manager_id, furthest, {to_next}, SUM(n) FROM {table} "
+            f"WHERE {where} GROUP BY 1, 2, 3, 4, 5, 6"
         )
         return sql, params
 

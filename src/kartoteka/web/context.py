@@ -1,4 +1,5 @@
-"""Template context shared by every page: the menu of categories and tables."""
+"""Template context shared by every page: the menu of categories and tables, the unread count
+of the notification bell."""
 
 from __future__ import annotations
 
@@ -19,4 +20,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         if not menu or menu[-1]["category"] != category:
             menu.append({"category": category, "tables": []})
         menu[-1]["tables"].append(table)
-    return {"menu": menu, "nav_is_admin": Actor.for_user(request.user).is_admin}
+    from kartoteka.notifications.selectors import unread_count
+
+    actor = Actor.for_user(request.user)
+    return {"menu": menu, "nav_is_admin": actor.is_admin, "nav_unread": unread_count(actor)}

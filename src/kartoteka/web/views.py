@@ -68,6 +68,9 @@ def record_add(request: HttpRequest, key: str) -> HttpResponse:
     fields = fields_of(table)
     form_class = record_form_class(fields, mode="add")
     initial = default_initial(fields, request.user)
+    # «Назначить задание» and similar buttons open the form with some fields filled in.
+    known = {f.key for f in fields}
+    initial.update({k: v for k, v in request.GET.items() if k in known and v})
     form = form_class(request.POST or None, request.FILES or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:

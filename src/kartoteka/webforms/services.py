@@ -17,9 +17,10 @@ A submission passes the guards in this order, and a refused one writes no record
 
 Then the values are cleaned by the field types and written by the records service with an actor
 whose source is ``webform:<id>``: a new record, or — when the form merges — the existing record
-found by INN, phone or e-mail, changed under the «filled wins over empty» policy of
-:func:`kartoteka.records.merge.merge_changes`. The assigned manager is told after the commit
-(:func:`kartoteka.webforms.notify.notify_manager`).
+found by INN, phone or e-mail, changed under the import's «filled wins over empty» policy
+(:func:`kartoteka.records.merge.merge_changes`: an empty value never blanks a filled one), while
+hidden defaults and the manager only fill fields that are empty. The assigned manager is told
+after the commit (:func:`kartoteka.webforms.notify.notify_manager`).
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ from kartoteka.core.exceptions import (
     RuleViolation,
 )
 from kartoteka.records import selectors, services
-from kartoteka.records.merge import KEEP_FILLED, merge_changes
+from kartoteka.records.merge import KEEP_FILLED, fill_empty, merge_changes
 from kartoteka.records.selectors import Condition
 from kartoteka.tables.modelfactory import fields_of
 from kartoteka.tables.models import Field, Table
@@ -77,6 +78,8 @@ HONEYPOT = "kt_website"
 TOKEN = "kt_ts"
 TOKEN_SALT = "kartoteka.webforms.time"
 PAGE_TOKEN_MAX_AGE = 24 * 3600
+#: Refusals a person may simply resend (the page shows the form again with their values).
+RETRYABLE = ("too_fast", "time_trap")
 
 
 class SubmissionRefused(KartotekaError):
@@ -220,6 +223,15 @@ def save_webform(
             )
         else:
             origins.append(origin)
+    redirect_url = redirect_url.strip()
+    if redirect_url and normalize_origin(redirect_url) is None:
+        errors.append(
+            FieldError(
+                "redirect_url",
+                _("Адрес страницы должен начинаться с http:// или https://."),
+                "bad_redirect",
+            )
+        )
     assign = None
     if assign_field:
         assign = fields.get(assign_field)
@@ -237,7 +249,7 @@ def save_webform(
         webform.success_message = success_message.strip() or _(
             "Спасибо! Мы свяжемся с вами в ближайшее время."
         )
-        webform.redirect_url = redirect_url.strip()
+        webform.redirect_url = redirect_url
         webform.allowed_origins = "\n".join(dict.fromkeys(origins))
         webform.merge = merge
         webform.is_active = is_active
@@ -349,7 +361,10 @@ def _check_rate(form: WebForm, ip: str | None) -> None:
             code="rate_limit",
             status=429,
         )
-    if recent.filter(created_at__gte=now - dt.timedelta(seconds=form_window)).count() >= per_form:
+    # Junk refused by the other guards does not count against the form: a flood of it must
+    # not lock out real visitors.
+    taken = recent.exclude(outcome=WebFormSubmission.REFUSED)
+    if taken.filter(created_at__gte=now - dt.timedelta(seconds=form_window)).count() >= per_form:
         raise SubmissionRefused(
             _("Форма получила слишком много заявок. Попробуйте ещё раз через несколько минут."),
             code="rate_limit",
@@ -525,18 +540,25 @@ def _write(
     actor: Actor, form: WebForm, fields: dict[str, Field], values: dict[str, Any]
 ) -> SubmissionResult:
     table = form.table
-    incoming = {**_defaults(form, fields), **values}
+    defaults = _defaults(form, fields)
     assign = form.assign_field.key if form.assign_field_id and form.assign_field else None
     existing = find_existing(actor, table, values) if form.merge else None
     if existing is None:
+        incoming = {**defaults, **values}
         if assign and incoming.get(assign) is None:
             incoming[assign] = next_manager(form)
         record = services.create_record(actor, table, incoming)
         return SubmissionResult(WebFormSubmission.CREATED, record_id=record.pk)
-    current = services.current_values(existing, [fields[k] for k in fields])
-    if assign and current.get(assign) is None and incoming.get(assign) is None:
-        incoming[assign] = next_manager(form)
-    changes = merge_changes(fields, current, incoming, KEEP_FILLED)
+    # What the visitor typed merges by the import's policy (filled wins over empty); hidden
+    # defaults and the manager only complete the record: a known client keeps his status.
+    current = services.current_values(existing, list(fields.values()))
+    hidden = {k: v for k, v in defaults.items() if k not in values}
+    if assign and current.get(assign) is None and hidden.get(assign) is None:
+        hidden[assign] = next_manager(form)
+    changes = {
+        **fill_empty(fields, current, hidden),
+        **merge_changes(fields, current, values, KEEP_FILLED),
+    }
     if changes:
         services.update_record(actor, table, existing.pk, changes)
     return SubmissionResult(WebFormSubmission.MERGED, record_id=existing.pk)

@@ -9,7 +9,7 @@ and shown through Django's auto-escaping templates, never marked safe.
 
 from __future__ import annotations
 
-import json
+import ipaddress
 from typing import Any
 
 from django.conf import settings
@@ -51,6 +51,21 @@ def _cors(response: HttpResponse, form: WebForm, request: HttpRequest) -> HttpRe
         response["Access-Control-Allow-Origin"] = origin
         response["Vary"] = "Origin"
     return response
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """The visitor's address for rate limits. Behind a reverse proxy every request comes from
+    the proxy, so ``WEBFORM_CLIENT_IP_HEADER`` (e.g. ``X-Forwarded-For``) names the header the
+    proxy sets; its last address is the one the proxy saw (earlier ones the client may forge)."""
+    header = getattr(settings, "WEBFORM_CLIENT_IP_HEADER", "")
+    if header:
+        forwarded = [a.strip() for a in request.headers.get(header, "").split(",") if a.strip()]
+        if forwarded:
+            try:
+                return str(ipaddress.ip_address(forwarded[-1]))
+            except ValueError:
+                pass
+    return request.META.get("REMOTE_ADDR") or None
 
 
 def _wants_json(request: HttpRequest) -> bool:
@@ -143,12 +158,17 @@ def _submit(request: HttpRequest, form: WebForm) -> HttpResponse:
         result = services.submit(
             form,
             data,
-            ip=request.META.get("REMOTE_ADDR") or None,
+            ip=client_ip(request),
             origin=origin,
             own_origin=_own_origin(request),
             base_url=request.build_absolute_uri("/"),
         )
     except services.SubmissionRefused as exc:
+        if exc.code in services.RETRYABLE and not as_json:
+            # The visitor only has to send it again: the form comes back with what they typed.
+            return _page(
+                request, form, values=data, errors={}, error_message=exc.message, status=exc.status
+            )
         return _refusal(request, form, exc, as_json)
     if not result.ok:
         message = _("Проверьте поля формы.")
@@ -274,7 +294,7 @@ def form_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "webforms/list.html",
-        {"webforms": forms_, "tables": tables, "public_urls": {}},
+        {"webforms": forms_, "tables": tables},
     )
 
 
@@ -373,6 +393,8 @@ def _edit_context(
         options = []
         if field.type in ("choice", "multi_choice"):
             options = [(o.key, o.label) for o in choices_of(field)]
+        elif field.type == "boolean":
+            options = [("да", _("да"))]
         defaults.append(
             {
                 "field": field,
@@ -400,7 +422,6 @@ def _edit_context(
         "counts": counts,
         "outcomes": dict(WebFormSubmission.OUTCOMES),
         "reasons": _reason_labels(),
-        "errors_json": json.dumps(errors, ensure_ascii=False),
     }
 
 

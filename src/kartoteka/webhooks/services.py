@@ -168,6 +168,11 @@ def enqueue_deliveries(ids: list[int], run_after: dt.datetime | None = None) -> 
 
     task = deliver_webhook
     if run_after is not None:
+        if not task.get_backend().supports_defer:
+            # A backend that cannot run later (e.g. the immediate one) would retry at once,
+            # in a loop: the delivery stays pending with its next_attempt_at instead.
+            logger.warning("webhook retries need a task backend that supports run_after")
+            return
         task = task.using(run_after=run_after)
     for pk in ids:
         task.enqueue(pk)

@@ -20,6 +20,10 @@ from rest_framework import serializers
 from .base import FieldType, invalid
 from .choice import fold
 
+#: The largest id a record (or a user) can have: a signed 64-bit integer. Larger numbers are no
+#: record's id, and SQLite cannot even bind them as parameters.
+MAX_ID = 2**63 - 1
+
 
 def dynamic_model_label(table_id: int) -> str:
     from kartoteka.tables.modelfactory import DYNAMIC_APP_LABEL
@@ -49,7 +53,7 @@ class LinkType(FieldType):
     def clean_value(self, field: Any, value: Any) -> Any:
         if isinstance(value, models.Model):
             return value.pk
-        if isinstance(value, int) and not isinstance(value, bool):
+        if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID:
             return value
         raise invalid(_("«%(value)s» — не номер записи."), code="not_a_record", value=value)
 
@@ -58,7 +62,7 @@ class LinkType(FieldType):
         if not text:
             return None
         if text.lstrip("#").isdigit():
-            return int(text.lstrip("#"))
+            return self.clean_value(field, int(text.lstrip("#")))
         record_id = self.find_by_title(field, text)
         if record_id is None:
             raise invalid(

@@ -13,6 +13,7 @@ from rest_framework import serializers
 
 from .base import FieldType, invalid
 from .choice import fold
+from .link import MAX_ID
 
 
 def user_display(user: Any) -> str:
@@ -43,7 +44,7 @@ class UserType(FieldType):
     def clean_value(self, field: Any, value: Any) -> Any:
         if isinstance(value, models.Model):
             return value.pk
-        if isinstance(value, int) and not isinstance(value, bool):
+        if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID:
             return value
         raise invalid(_("«%(value)s» — не пользователь."), code="not_a_user", value=value)
 
@@ -52,7 +53,7 @@ class UserType(FieldType):
         if not text:
             return None
         if text.isdigit():
-            return int(text)
+            return self.clean_value(field, int(text))
         users = get_user_model().objects.filter(is_active=True)
         found = users.filter(Q(username__iexact=text) | Q(email__iexact=text)).first()
         if found is None:
