@@ -14,7 +14,6 @@ import secrets
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from django.conf import settings as conf
 from django.core.files.storage import default_storage
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.http import Http404, HttpRequest
@@ -23,17 +22,12 @@ from django.utils.translation import gettext as _
 from kartoteka.core.actor import Actor
 from kartoteka.imports.options import ImportSettings
 from kartoteka.imports.readers import ImportFileError
-from kartoteka.imports.services import _Plan, open_file
+from kartoteka.imports.services import _Plan, max_upload_bytes, open_file
 from kartoteka.tables.models import Table
 
 SESSION_KEY = "import_wizard"
 #: Uploads the session keeps (the oldest are forgotten and their files removed).
 MAX_UPLOADS = 5
-
-
-def max_upload_bytes() -> int:
-    """The largest file the wizard accepts: ``KARTOTEKA_IMPORT_MAX_MB`` (default 512 MB)."""
-    return int(getattr(conf, "KARTOTEKA_IMPORT_MAX_MB", 512)) * 2**20
 
 
 class UploadGone(Http404):
