@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.htmx import wait_htmx_idle
+from tests.e2e.htmx import save_subtable_row, wait_htmx_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -58,7 +58,7 @@ def test_administrator_journey_through_a_counterparty(page, server):
     work.get_by_role("button", name="+ Добавить").click()
     work.locator("select[name='sub-client_work-work_type']").select_option(label="Звонок")
     work.locator("textarea[name='sub-client_work-description']").fill("Обсудили поставку")
-    work.get_by_role("button", name="Сохранить строку").click()
+    save_subtable_row(page, work)
     # then: the subtable shows the new row (HTMX, no reload)
     work = page.get_by_test_id("subtable-client_work")
     expect(work.get_by_text("Обсудили поставку")).to_be_visible()
@@ -95,7 +95,7 @@ def test_a_failed_partial_request_is_reported_not_swallowed(page, server, browse
     work.locator("select[name='sub-client_work-work_type']").select_option(label="Звонок")
     text = "Строка для двух вкладок"
     work.locator("textarea[name='sub-client_work-description']").fill(text)
-    work.get_by_role("button", name="Сохранить строку").click()
+    save_subtable_row(page, work)
     row = page.get_by_test_id("subtable-client_work").locator("tr", has_text=text)
     expect(row).to_be_visible()
     wait_htmx_idle(page)

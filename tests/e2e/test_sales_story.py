@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.htmx import wait_htmx_idle
+from tests.e2e.htmx import save_subtable_row, wait_htmx_idle
 from tests.e2e.test_journey import login
 
 pytestmark = pytest.mark.e2e
@@ -23,7 +23,7 @@ def log_work(page, kind: str, status: str, text: str) -> None:
     work.locator("textarea[name='sub-client_work-description']").fill(text)
     work.locator("input[name='sub-client_work-done']").check()
     work.locator("select[name='sub-client_work-status']").select_option(label=status)
-    work.get_by_role("button", name="Сохранить строку").click()
+    save_subtable_row(page, work)
     expect(page.get_by_test_id("subtable-client_work").get_by_text(text)).to_be_visible()
     wait_htmx_idle(page)
 
@@ -35,7 +35,7 @@ def add_item(page, name: str, quantity: str, price: str) -> None:
     items.locator("input[name='sub-invoice_items-name']").fill(name)
     items.locator("input[name='sub-invoice_items-quantity']").fill(quantity)
     items.locator("input[name='sub-invoice_items-price']").fill(price)
-    items.get_by_role("button", name="Сохранить строку").click()
+    save_subtable_row(page, items)
     expect(page.get_by_test_id("subtable-invoice_items").get_by_text(name)).to_be_visible()
     wait_htmx_idle(page)
 

@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import ARTIFACTS
+from tests.e2e.htmx import save_subtable_row
 from tests.e2e.test_journey import login
 
 pytestmark = pytest.mark.e2e
@@ -87,7 +88,7 @@ def test_assign_notify_log_work_and_reschedule_in_the_calendar(page, browser, se
     work.locator("input[name='sub-task_work-hours_spent']").fill("1,5")
     work.locator("input[name='sub-task_work-done']").check()
     work.locator("select[name='sub-task_work-state']").select_option(label="В работе")
-    work.get_by_role("button", name="Сохранить строку").click()
+    save_subtable_row(manager, work)
     expect(manager.get_by_test_id("subtable-task_work").get_by_text("Собрала цены")).to_be_visible()
     manager.reload()
     expect(manager.locator("[data-field=state]")).to_have_text("В работе")
