@@ -14,7 +14,7 @@ from kartoteka.core.exceptions import KartotekaError, PermissionDenied
 from kartoteka.records.services import create_record
 from kartoteka.tables.models import Table
 
-DEFAULT_GROUPS = (ADMIN_GROUP, MANAGERS_GROUP)
+DEFAULT_GROUPS = (ADMIN_GROUP, MANAGERS_GROUP, "Бухгалтерия")
 
 
 class AccountError(KartotekaError):

@@ -20,9 +20,12 @@ CREDENTIALS_FILE = "admin-credentials.txt"
 
 
 def sync() -> list[str]:
-    """Bring groups and built-in tables up to date; idempotent."""
+    """Bring groups, built-in tables and the default rights up to date; idempotent."""
+    from kartoteka.access.services import ensure_default_rights
+
     ensure_default_groups()
-    return sync_builtin_tables(CATEGORIES, TABLES)
+    created = sync_builtin_tables(CATEGORIES, TABLES)
+    return created + ensure_default_rights()
 
 
 def init(verbosity: int = 1) -> list[str]:

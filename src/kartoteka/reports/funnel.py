@@ -207,6 +207,9 @@ def compute_funnel(
     Raises:
         ReportError: an unknown mode or ``date_from`` after ``date_to``.
     """
+    from kartoteka.reports.access import FUNNEL_FIELDS, require_fields
+
+    require_fields(actor, FUNNEL_FIELDS)
     query = _FunnelQuery(actor, Period(date_from, date_to), managers, mode)
     stages = query.stages
     counts: list[dict[int | None, int]] = [defaultdict(int) for _ in stages]
@@ -265,6 +268,9 @@ def funnel_members(
     Raises:
         ReportError: an unknown mode or stage, or ``date_from`` after ``date_to``.
     """
+    from kartoteka.reports.access import FUNNEL_FIELDS, require_fields
+
+    require_fields(actor, FUNNEL_FIELDS)
     query = _FunnelQuery(actor, Period(date_from, date_to), managers, mode)
     index = next((s.index for s in query.stages if s.key == stage), None)
     if index is None:

@@ -17,10 +17,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from kartoteka.access import rights
+from kartoteka.access.models import VERBS
 from kartoteka.core.actor import Actor
-from kartoteka.core.exceptions import KartotekaError, NotFound
+from kartoteka.core.exceptions import KartotekaError, NotFound, PermissionDenied
 from kartoteka.records import selectors, services
-from kartoteka.tables.modelfactory import fields_of
 from kartoteka.tables.models import Table
 from kartoteka.web.forms import (
     apply_errors,
@@ -48,6 +49,15 @@ def _table(request: HttpRequest, key: str) -> Table:
         raise Http404 from None
 
 
+def _require(request: HttpRequest, table: Table, verb: str) -> None:
+    """403 before a form is even shown when the group lacks the right (the service would refuse
+    the write anyway)."""
+    if not rights.can(_actor(request), table, verb):
+        raise PermissionDenied(
+            _("Нет права на это действие в таблице «%(t)s».") % {"t": table.label}
+        )
+
+
 def _record(request: HttpRequest, table: Table, pk: int) -> Any:
     try:
         return selectors.get_record(_actor(request), table, pk)
@@ -65,7 +75,8 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 def record_add(request: HttpRequest, key: str) -> HttpResponse:
     table = _table(request, key)
-    fields = fields_of(table)
+    _require(request, table, "add")
+    fields = rights.editable_fields(_actor(request), table)
     form_class = record_form_class(fields, mode="add")
     initial = default_initial(fields, request.user)
     form = form_class(request.POST or None, request.FILES or None, initial=initial)
@@ -85,9 +96,12 @@ def record_detail(request: HttpRequest, key: str, pk: int) -> HttpResponse:
     table = _table(request, key)
     record = _record(request, table, pk)
     actor = _actor(request)
-    subtables = [_subtable_context(request, link, record) for link in selectors.subtables_of(table)]
-    history = history_lines(table, selectors.get_history(actor, table, pk)[:100])
-    from kartoteka.records.actions import actions_for
+    subtables = [
+        _subtable_context(request, link, record)
+        for link in selectors.visible_subtables(actor, table)
+    ]
+    history = history_lines(table, selectors.get_history(actor, table, pk, limit=100))
+    from kartoteka.records.actions import allowed_actions
 
     return render(
         request,
@@ -95,11 +109,12 @@ def record_detail(request: HttpRequest, key: str, pk: int) -> HttpResponse:
         {
             "table": table,
             "record": record,
-            "groups": record_groups(record, fields_of(table)),
+            "groups": record_groups(record, rights.visible_fields(actor, table)),
+            "can": {verb: rights.can(actor, table, verb) for verb in VERBS},
             "subtables": subtables,
             "history": history,
             "state_label": STATE_LABELS[record.record_state],
-            "actions": [(a, a.link(record)) for a in actions_for(table)],
+            "actions": [(a, a.link(record)) for a in allowed_actions(actor, table)],
         },
     )
 
@@ -109,12 +124,14 @@ def _subtable_context(
 ) -> dict[str, Any]:
     sub = link.table
     actor = _actor(request)
-    columns = [c for c in grid_columns(sub) if c.key != link.key]
+    allowed = {f.key for f in rights.grid_fields_allowed(actor, sub)}
+    columns = [c for c in grid_columns(sub) if c.key != link.key and c.key in allowed]
     qs = selectors.list_records(actor, sub, parent=(link.key, parent.pk), ordering=["id"])
     rows = [(r, cells(r, columns)) for r in qs[:200]]
     if form is None:
-        form = record_form_class(fields_of(sub), mode="add", exclude=(link.key,))(
-            prefix=f"sub-{sub.key}", initial=default_initial(fields_of(sub), request.user)
+        fields = rights.editable_fields(actor, sub)
+        form = record_form_class(fields, mode="add", exclude=(link.key,))(
+            prefix=f"sub-{sub.key}", initial=default_initial(fields, request.user)
         )
     base = [parent_key(link), parent.pk, sub.key]
     return {
@@ -127,6 +144,9 @@ def _subtable_context(
         "add_url": reverse("subtable_add", args=base),
         "row_url": reverse("subtable_add", args=base).rsplit("add/", 1)[0],
         "editing": editing,
+        "can_add": rights.can(actor, sub, "add"),
+        "can_edit": rights.can(actor, sub, "edit"),
+        "can_delete": rights.can(actor, sub, "delete"),
     }
 
 
@@ -141,10 +161,12 @@ def subtable_add(request: HttpRequest, key: str, pk: int, sub: str) -> HttpRespo
     table = _table(request, key)
     parent = _record(request, table, pk)
     link = _subtable_link(request, table, sub)
-    form_class = record_form_class(fields_of(link.table), mode="add", exclude=(link.key,))
+    _require(request, link.table, "add")
+    fields = rights.editable_fields(_actor(request), link.table)
+    form_class = record_form_class(fields, mode="add", exclude=(link.key,))
     form = form_class(request.POST, request.FILES or None, prefix=f"sub-{sub}")
     if form.is_valid():
-        values = submitted_values(form, fields_of(link.table))
+        values = submitted_values(form, fields)
         values[link.key] = parent.pk
         try:
             services.create_record(_actor(request), link.table, values)
@@ -161,7 +183,8 @@ def subtable_add(request: HttpRequest, key: str, pk: int, sub: str) -> HttpRespo
 
 
 def _subtable_link(request: HttpRequest, table: Table, sub: str) -> Any:
-    link = next((f for f in selectors.subtables_of(table) if f.table.key == sub), None)
+    actor = _actor(request)
+    link = next((f for f in selectors.visible_subtables(actor, table) if f.table.key == sub), None)
     if link is None:
         raise Http404
     return link
@@ -193,7 +216,8 @@ def subtable_row_edit(request: HttpRequest, key: str, pk: int, sub: str, row: in
     record = _record(request, link.table, row)
     if getattr(record, f"{link.key}_id") != parent.pk:
         raise Http404
-    fields = fields_of(link.table)
+    _require(request, link.table, "edit")
+    fields = rights.editable_fields(_actor(request), link.table)
     form_class = record_form_class(fields, mode="edit", exclude=(link.key,))
     initial = services.current_values(record, fields)
     form = form_class(
@@ -229,6 +253,7 @@ def subtable_row_delete(
     record = _record(request, link.table, row)
     if getattr(record, f"{link.key}_id") != parent.pk:
         raise Http404
+    _require(request, link.table, "delete")
     try:
         services.trash_records(_actor(request), link.table, [record.pk])
     except KartotekaError as exc:
@@ -242,7 +267,7 @@ def subtable_row_delete(
 @require_POST
 def record_action(request: HttpRequest, key: str, pk: int, action: str) -> HttpResponse:
     """Run one of the table's actions on this record (e.g. «Выписать счёт»)."""
-    from kartoteka.records.actions import get_action
+    from kartoteka.records.actions import get_action, run_action
 
     table = _table(request, key)
     record = _record(request, table, pk)
@@ -250,8 +275,11 @@ def record_action(request: HttpRequest, key: str, pk: int, action: str) -> HttpR
     if found is None:
         raise Http404
     params = {k: v for k, v in request.POST.items() if k != "csrfmiddlewaretoken"}
+    actor = _actor(request, source=f"action:{action}")
     try:
-        result = found.run(_actor(request, source=f"action:{action}"), table, [record.pk], params)
+        result = run_action(actor, table, found, [record.pk], params)
+    except PermissionDenied:
+        raise
     except KartotekaError as exc:
         messages.error(request, exc.message)
         return redirect("record", key=table.key, pk=record.pk)
@@ -263,7 +291,8 @@ def record_action(request: HttpRequest, key: str, pk: int, action: str) -> HttpR
 def record_edit(request: HttpRequest, key: str, pk: int) -> HttpResponse:
     table = _table(request, key)
     record = _record(request, table, pk)
-    fields = fields_of(table)
+    _require(request, table, "edit")
+    fields = rights.editable_fields(_actor(request), table)
     form_class = record_form_class(fields, mode="edit")
     initial = services.current_values(record, fields)
     form = form_class(request.POST or None, request.FILES or None, initial=initial)
@@ -297,6 +326,8 @@ def record_state(request: HttpRequest, key: str, pk: int) -> HttpResponse:
     service, done = STATE_ACTIONS[action]
     try:
         service(_actor(request), table, [record.pk])
+    except PermissionDenied:
+        raise
     except KartotekaError as exc:
         messages.error(request, exc.message)
         return redirect("record", key=table.key, pk=record.pk)
