@@ -16,13 +16,18 @@ INN. Subjects: anonymous, the administrator, a manager on his own client («own�
 on another manager's client («peer»), a group without «Контрагенты» («no_table»), a group with
 «ИНН» hidden («hidden»), a read-only group («read_only»).
 
-Adding a URL: add a row to ``MATRIX`` (``test_every_url_has_a_row`` fails until you do).
+Adding a URL: add a row to ``MATRIX`` (``test_every_url_has_a_row`` fails until you do) — its
+name, a verb, the method, a function building ``(path, data)`` from the subject's target
+(``ctx.cp``, ``ctx.target.work``/``invoice``) and ``E(...)`` with the outcomes that differ from
+"allowed" (anonymous defaults to ``LOGIN``); ``write=True`` for a request that changes data. API
+operations: ``json_body=True`` and the method (``"PATCH"`` …); log the client in the same way.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -62,7 +67,8 @@ class Row:
     found: Callable[[Ctx], str] | None = None
     htmx: bool = False
     prepare: Callable[[Ctx], None] | None = None
-    extra: dict[str, str] = field(default_factory=dict)
+    #: Send ``data`` as a JSON body (API operations: POST, PUT, PATCH, DELETE).
+    json_body: bool = False
 
 
 def E(anonymous=LOGIN, admin=OK, own=OK, peer=OK, no_table=OK, hidden=OK, read_only=OK):
@@ -655,10 +661,11 @@ def test_matrix(client, world, row: Row, subject: str):
     before = dump()
     # when
     headers = {"HTTP_HX_REQUEST": "true"} if row.htmx else {}
-    if row.method == "GET":
-        response = client.get(path, data, **headers)
+    send = getattr(client, row.method.lower())
+    if row.json_body:
+        response = send(path, json.dumps(data), content_type="application/json", **headers)
     else:
-        response = client.post(path, data, **headers)
+        response = send(path, data, **headers)
     body = _body(response)
     after = dump()
     expected = row.expect[subject]
