@@ -252,3 +252,42 @@ def test_moving_a_user_to_another_group(world):
         list_records(Actor.for_user(user), T("counterparties")).values_list("name", flat=True)
     )
     assert names == {world.targets["read_only"].name}
+
+
+def test_uploaded_files_follow_the_rights_of_their_record(world, client, settings, tmp_path):
+    from tests.builders import make_table
+
+    # given: a table of scans, each with an owner; managers see only their own scans
+    settings.MEDIA_ROOT = str(tmp_path)
+    own, peer = world.users["own"], world.users["peer"]
+    scans = make_table(
+        [
+            {"key": "title", "label": "Название", "type": "text"},
+            {"key": "scan", "label": "Скан", "type": "file"},
+            {"key": "owner", "label": "Владелец", "type": "user"},
+        ],
+        [
+            {"title": "мой", "scan": "scans/scan/mine.pdf", "owner": own.pk},
+            {"title": "чужой", "scan": "scans/scan/peer.pdf", "owner": peer.pk},
+        ],
+        key="scans",
+        label="Сканы",
+    )
+    (tmp_path / "scans" / "scan").mkdir(parents=True)
+    for name in ("mine.pdf", "peer.pdf", "stray.pdf"):
+        (tmp_path / "scans" / "scan" / name).write_bytes(b"%PDF-1.4 " + name.encode())
+    access.set_table_rights(
+        Actor.for_user(world.admin),
+        Group.objects.get(name="Менеджеры"),
+        scans,
+        verbs=["view"],
+        row_filter={"conditions": [["owner", "eq", "{current user}"]]},
+    )
+    client.force_login(own)
+    # then: his own file opens; another's, or one of no record, is a 404
+    assert client.get("/media/scans/scan/mine.pdf").status_code == 200
+    assert client.get("/media/scans/scan/peer.pdf").status_code == 404
+    assert client.get("/media/scans/scan/stray.pdf").status_code == 404
+    assert client.get("/media/scans/title/mine.pdf").status_code == 404
+    client.force_login(world.admin)
+    assert client.get("/media/scans/scan/peer.pdf").status_code == 200

@@ -339,11 +339,14 @@ def record_state(request: HttpRequest, key: str, pk: int) -> HttpResponse:
 
 @login_required
 def media(request: HttpRequest, path: str) -> HttpResponse:
-    """Uploaded files, for logged-in users only; never a path outside the media folder."""
+    """Uploaded files, never a path outside the media folder, and only a file of a record the
+    user may read in a field he may see (files are stored as ``<table>/<field>/<name>``)."""
     from django.conf import settings
     from django.http import FileResponse
     from django.utils._os import safe_join
 
+    if not _file_readable(_actor(request), path):
+        raise Http404
     try:
         full = safe_join(settings.MEDIA_ROOT, path)
     except Exception:
@@ -352,3 +355,17 @@ def media(request: HttpRequest, path: str) -> HttpResponse:
         return FileResponse(open(full, "rb"))
     except (FileNotFoundError, IsADirectoryError):
         raise Http404 from None
+
+
+def _file_readable(actor: Actor, path: str) -> bool:
+    if actor.is_admin:
+        return True
+    table_key, _sep, rest = path.partition("/")
+    field_key = rest.partition("/")[0]
+    table = Table.objects.filter(key=table_key).first()
+    if table is None or not rights.can(actor, table, "view"):
+        return False
+    field = next((f for f in rights.visible_fields(actor, table) if f.key == field_key), None)
+    if field is None or field.type != "file":
+        return False
+    return selectors.base_queryset(actor, table, state=None).filter(**{field.key: path}).exists()
