@@ -291,3 +291,21 @@ def test_uploaded_files_follow_the_rights_of_their_record(world, client, setting
     assert client.get("/media/scans/title/mine.pdf").status_code == 404
     client.force_login(world.admin)
     assert client.get("/media/scans/scan/peer.pdf").status_code == 200
+
+
+def test_pages_offer_only_what_the_group_may_do(world, client):
+    # a read-only group: no add, edit, archive, delete, bulk or export buttons
+    client.force_login(world.users["read_only"])
+    grid = client.get("/t/counterparties/").content.decode()
+    card = client.get(f"/t/counterparties/{world.targets['read_only'].counterparty.pk}/")
+    card_html = card.content.decode()
+    assert "/t/counterparties/new/" not in grid
+    assert 'value="edit" data-bulk' not in grid
+    assert 'data-testid="export"' not in grid
+    assert "/edit/" not in card_html
+    assert 'value="archive"' not in card_html and 'value="trash"' not in card_html
+    # a manager: everything but «Счёт оплачен»
+    client.force_login(world.users["own"])
+    grid = client.get("/t/invoices/").content.decode()
+    assert 'data-action="mark_paid"' not in grid
+    assert 'data-testid="export"' in grid and 'value="edit" data-bulk' in grid
