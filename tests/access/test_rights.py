@@ -309,3 +309,28 @@ def test_pages_offer_only_what_the_group_may_do(world, client):
     grid = client.get("/t/invoices/").content.decode()
     assert 'data-action="mark_paid"' not in grid
     assert 'data-testid="export"' in grid and 'value="edit" data-bulk' in grid
+
+
+def test_a_link_to_an_unreadable_record_shows_no_title(world, client):
+    from tests.access.conftest import SYSTEM
+
+    # given: a task of the manager about another manager's client
+    peer = world.targets["peer"]
+    task = create_record(
+        SYSTEM,
+        T("tasks"),
+        {
+            "title": "Позвонить",
+            "counterparty": peer.counterparty.pk,
+            "assignee": world.users["own"].pk,
+        },
+    )
+    client.force_login(world.users["own"])
+    # then: the task is there, the client's name is not
+    grid = client.get("/t/tasks/").content.decode()
+    card = client.get(f"/t/tasks/{task.pk}/").content.decode()
+    assert "Позвонить" in grid and "Позвонить" in card
+    assert peer.name not in grid and peer.name not in card
+    # and the administrator sees it
+    client.force_login(world.admin)
+    assert peer.name in client.get(f"/t/tasks/{task.pk}/").content.decode()

@@ -243,6 +243,40 @@ def mask_hidden(actor: Actor, table: Table, record: Any) -> Any:
     return record
 
 
+def mask_unreadable_links(actor: Actor, table: Table, records: list[Any]) -> list[Any]:
+    """Empty, in memory, the links of loaded records that point at records the actor may not
+    read, so a page never shows their titles (a task of another manager's client shows no
+    client). One query per link field whose target is confined; subtable links are skipped (their
+    rows are already confined to readable parents). Returns ``records``."""
+    if actor.is_admin or not records:
+        return records
+    for field in fields_of(table):
+        if field.type != "link" or field.link_table is None or field.options.get("subtable"):
+            continue
+        target = field.link_table
+        viewable = rights.can(actor, target, "view")
+        if viewable and rights.row_q(actor, target) is None:
+            continue
+        attname = f"{field.key}_id"
+        ids = {getattr(r, attname) for r in records} - {None}
+        if not ids:
+            continue
+        readable = (
+            set(
+                base_queryset(actor, target, state=None)
+                .filter(pk__in=ids)
+                .values_list("pk", flat=True)
+            )
+            if viewable
+            else set()
+        )
+        for record in records:
+            if getattr(record, attname) not in readable and getattr(record, attname) is not None:
+                setattr(record, attname, None)
+                record._state.fields_cache.pop(field.key, None)
+    return records
+
+
 def paginate(qs: QuerySet, page: int | str | None, per_page: int = 50) -> Page:
     return Paginator(qs, per_page).get_page(page)
 

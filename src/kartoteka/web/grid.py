@@ -200,10 +200,8 @@ def table_list(request: HttpRequest, key: str) -> HttpResponse:
         if any(e.code == "hidden_field" for e in exc.errors):
             status = 403
     base_url = reverse("table", args=[table.key])
-    rows = [
-        (record, grid_row_html(record, columns, f"{base_url}{record.pk}/"))
-        for record in (page.rows if page else [])
-    ]
+    shown = selectors.mask_unreadable_links(actor, table, list(page.rows) if page else [])
+    rows = [(record, grid_row_html(record, columns, f"{base_url}{record.pk}/")) for record in shown]
     context = {
         "table": table,
         "columns": columns,

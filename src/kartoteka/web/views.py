@@ -96,11 +96,12 @@ def record_detail(request: HttpRequest, key: str, pk: int) -> HttpResponse:
     table = _table(request, key)
     record = _record(request, table, pk)
     actor = _actor(request)
+    selectors.mask_unreadable_links(actor, table, [record])
     subtables = [
         _subtable_context(request, link, record)
         for link in selectors.visible_subtables(actor, table)
     ]
-    history = history_lines(table, selectors.get_history(actor, table, pk, limit=100))
+    history = history_lines(table, selectors.get_history(actor, table, pk, limit=100), actor)
     from kartoteka.records.actions import allowed_actions
 
     return render(
@@ -127,7 +128,8 @@ def _subtable_context(
     allowed = {f.key for f in rights.grid_fields_allowed(actor, sub)}
     columns = [c for c in grid_columns(sub) if c.key != link.key and c.key in allowed]
     qs = selectors.list_records(actor, sub, parent=(link.key, parent.pk), ordering=["id"])
-    rows = [(r, cells(r, columns)) for r in qs[:200]]
+    shown = selectors.mask_unreadable_links(actor, sub, list(qs[:200]))
+    rows = [(r, cells(r, columns)) for r in shown]
     if form is None:
         fields = rights.editable_fields(actor, sub)
         form = record_form_class(fields, mode="add", exclude=(link.key,))(
