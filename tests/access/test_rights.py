@@ -334,3 +334,49 @@ def test_a_link_to_an_unreadable_record_shows_no_title(world, client):
     # and the administrator sees it
     client.force_login(world.admin)
     assert peer.name in client.get(f"/t/tasks/{task.pk}/").content.decode()
+
+
+def test_the_settings_pages_change_rights_and_preview_them(world, client):
+    from kartoteka.access.models import FieldRight, TableRight
+
+    group = Group.objects.get(name="Без ИНН")
+    client.force_login(world.admin)
+    fields = [
+        f.key for f in rights.visible_fields(Actor.for_user(world.admin), T("counterparties"))
+    ]
+    data = {
+        "verb:view": "1",
+        "verb:edit": "1",
+        "action:issue_invoice": "1",
+        "rf-match": "all",
+        "rf-field-0": "city",
+        "rf-op-0": "eq",
+        "rf-value-0": "Тула",
+    }
+    for key in fields:
+        data[f"field:{key}:access"] = "read_only" if key == "phone" else "editable"
+        data[f"field:{key}:grid"] = "1"
+        data[f"field:{key}:export"] = "1"
+        data[f"field:{key}:import"] = "1"
+    # when
+    response = client.post(f"/settings/access/g/{group.pk}/t/counterparties/", data)
+    # then
+    assert response.status_code == 302
+    tr = TableRight.objects.get(group=group, table=T("counterparties"))
+    assert (tr.verbs, tr.actions) == (["view", "edit"], ["issue_invoice"])
+    assert tr.row_filter == {"match": "all", "conditions": [["city", "eq", "Тула"]]}
+    assert FieldRight.objects.get(group=group, field__key="phone").access == "read_only"
+    assert (
+        FieldRight.objects.get(
+            group=group, field__table__key="counterparties", field__key="inn"
+        ).access
+        == "editable"
+    )
+    # and: the preview shows the table as the group's user sees it (every Тула client now)
+    preview = client.get(f"/settings/access/g/{group.pk}/t/counterparties/preview/")
+    html = preview.content.decode()
+    assert all(t.name in html for t in world.targets.values())
+    assert "5 записей" in html
+    # and: the audit log lists the change, filtered by kind
+    log = client.get("/settings/access/audit/", {"kind": "rights"}).content.decode()
+    assert "Права группы «Без ИНН» на таблицу «Контрагенты» изменены" in log
