@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "kartoteka.tables",
     "kartoteka.records",
     "kartoteka.accounts",
+    "kartoteka.access",
     "kartoteka.grids",
     "kartoteka.reports",
     "kartoteka.search",
@@ -111,6 +112,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "kartoteka.web.middleware.DomainErrorsMiddleware",
 ]
 
 ROOT_URLCONF = "kartoteka.config.urls"
@@ -160,6 +162,14 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
+# Log-in protection (kartoteka.access.login): failures per account and per address within the
+# lock period lock the log-in until they age out.
+KARTOTEKA_LOGIN_FAILURES_PER_ACCOUNT = int(
+    os.environ.get("KARTOTEKA_LOGIN_FAILURES_PER_ACCOUNT", 5)
+)
+KARTOTEKA_LOGIN_FAILURES_PER_IP = int(os.environ.get("KARTOTEKA_LOGIN_FAILURES_PER_IP", 20))
+KARTOTEKA_LOGIN_LOCK_SECONDS = int(os.environ.get("KARTOTEKA_LOGIN_LOCK_SECONDS", 900))
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
