@@ -22,6 +22,8 @@ from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kartoteka.core import net
+
 
 def _setting(name: str, default: int) -> int:
     return int(getattr(settings, name, default))
@@ -40,9 +42,9 @@ def lock_seconds() -> int:
 
 
 def client_ip(request: Any) -> str:
-    if request is None:
-        return ""
-    return str(request.META.get("REMOTE_ADDR") or "")[:45]
+    """The address failures are counted by: the visitor's, behind a proxy too (one address per
+    visitor, not the proxy's for everybody)."""
+    return net.client_ip(request)
 
 
 def _norm(username: str) -> str:

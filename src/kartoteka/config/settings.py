@@ -255,8 +255,9 @@ WEBFORM_MIN_SECONDS = float(os.environ.get("KARTOTEKA_WEBFORM_MIN_SECONDS", "3")
 WEBFORM_RATE_PER_IP = (int(os.environ.get("KARTOTEKA_WEBFORM_RATE_PER_IP", "5")), 600)
 WEBFORM_RATE_PER_FORM = (int(os.environ.get("KARTOTEKA_WEBFORM_RATE_PER_FORM", "200")), 600)
 WEBFORM_MAX_BYTES = 64 * 1024
-# Behind a reverse proxy: the header it puts the visitor's address in (e.g. X-Forwarded-For).
-WEBFORM_CLIENT_IP_HEADER = os.environ.get("KARTOTEKA_CLIENT_IP_HEADER", "")
+# Behind a reverse proxy: the header it puts the visitor's address in (e.g. X-Forwarded-For);
+# the log-in lock, the web forms' rate limits and the audit log count by that address.
+CLIENT_IP_HEADER = os.environ.get("KARTOTEKA_CLIENT_IP_HEADER", "")
 
 LOGGING = {
     "version": 1,
