@@ -131,21 +131,47 @@ def world(crm, settings) -> World:
 
 def dump() -> str:
     """Every row an access test may touch, in a stable text form: records of every table (all
-    states), saved views, column choices, rights, groups and users' groups, schema metadata."""
+    states), saved views, column choices, rights, groups and users' groups, schema metadata, API
+    tokens, calendar feeds, import batches and templates, notifications and reminders, web forms
+    (and their submissions) and webhooks."""
     import json
 
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
 
     from kartoteka.access.models import FieldRight, TableRight
+    from kartoteka.api.models import ApiToken
+    from kartoteka.calendar.models import CalendarFeed
     from kartoteka.grids.models import ColumnPreference, SavedView
+    from kartoteka.imports.models import ImportBatch, ImportTemplate
+    from kartoteka.notifications.models import Notification, NotificationSettings, Reminder
     from kartoteka.tables.modelfactory import model_for
     from kartoteka.tables.models import Category, Field
+    from kartoteka.webforms.models import WebForm, WebFormSubmission
+    from kartoteka.webhooks.models import Webhook
 
     parts: dict[str, Any] = {}
     for table in Table.objects.order_by("key"):
         parts[f"t:{table.key}"] = list(model_for(table).objects.order_by("pk").values())
-    for model in (SavedView, ColumnPreference, TableRight, FieldRight, Category, Table, Field):
+    for model in (
+        SavedView,
+        ColumnPreference,
+        TableRight,
+        FieldRight,
+        Category,
+        Table,
+        Field,
+        ApiToken,
+        CalendarFeed,
+        ImportBatch,
+        ImportTemplate,
+        Notification,
+        NotificationSettings,
+        Reminder,
+        WebForm,
+        WebFormSubmission,
+        Webhook,
+    ):
         parts[model.__name__] = list(model.objects.order_by("pk").values())
     parts["groups"] = list(Group.objects.order_by("pk").values_list("pk", "name"))
     parts["user_groups"] = list(
