@@ -41,6 +41,7 @@ bench: install
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/grid.py --rows $(BENCH_ROWS)
 	$(BIN)/python benchmarks/funnel.py --rows $(BENCH_ROWS)
+	$(BIN)/python benchmarks/imports.py --rows $(BENCH_ROWS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache

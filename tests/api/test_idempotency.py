@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import threading
 import uuid
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -19,6 +21,7 @@ from kartoteka.tables.modelfactory import model_for
 from kartoteka.tables.models import Table
 
 URL = "/api/v1/tables/counterparties/records/"
+T = TypeVar("T")
 
 
 def names(table) -> list[str]:
@@ -122,35 +125,59 @@ def test_a_too_long_key_is_refused(api, table):
 # -- parallel replays ----------------------------------------------------------------------------
 
 
-@pytest.fixture
-def committed_caller(django_db_blocker):
-    """A user and token committed for real (threads see only committed rows), removed after.
+def in_own_connection(fn: Callable[[], T]) -> T:
+    """Run ``fn`` in a thread of its own, so on a connection of its own that commits at once:
+    the test's connection is inside the rolled-back test transaction, whose rows the request
+    threads could not see."""
+    result: list[T] = []
+    errors: list[BaseException] = []
 
-    The test runs outside the usual rolled-back transaction, so it cleans up exactly what it
-    wrote: the records it created (purged through the service), their history, its keys, the
-    user and the token.
-    """
-    with django_db_blocker.unblock():
+    def run() -> None:
+        try:
+            result.append(fn())
+        except BaseException as exc:  # re-raised below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(timeout=60)
+    if errors:
+        raise errors[0]
+    return result[0]
+
+
+@pytest.fixture
+def committed_caller(db):
+    """A user and token committed for real, removed after with exactly what the test wrote: the
+    records it created (purged through the service), their history and its keys."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the in-memory SQLite test database is one connection: run on PostgreSQL")
+
+    def create() -> tuple[Any, str]:
         user = get_user_model().objects.create(
             username=f"api-{uuid.uuid4().hex[:8]}", is_superuser=True
         )
-        secret = create_token(Actor.system("tests"), user, "parallel").secret
+        return user, create_token(Actor.system("tests"), user, "parallel").secret
+
+    def remove() -> None:
         counterparties = Table.objects.get(key="counterparties")
-        try:
-            yield user, secret
-        finally:
-            model = model_for(counterparties)
-            ids = list(model.objects.filter(created_by_id=user.pk).values_list("pk", flat=True))
-            purge_records(Actor.system("tests"), counterparties, ids)
-            RecordChange.objects.filter(table=counterparties, record_id__in=ids).delete()
-            IdempotencyKey.objects.filter(user=user).delete()
-            user.delete()
-            connections.close_all()
+        model = model_for(counterparties)
+        ids = list(model.objects.filter(created_by_id=user.pk).values_list("pk", flat=True))
+        purge_records(Actor.system("tests"), counterparties, ids)
+        RecordChange.objects.filter(table=counterparties, record_id__in=ids).delete()
+        IdempotencyKey.objects.filter(user=user).delete()
+        user.delete()
+
+    user, secret = in_own_connection(create)
+    try:
+        yield user, secret
+    finally:
+        in_own_connection(remove)
 
 
 def test_ten_parallel_replays_create_exactly_one_record(committed_caller):
-    if connection.vendor != "postgresql":
-        pytest.skip("the in-memory SQLite test database is one connection: run on PostgreSQL")
     # given
     user, secret = committed_caller
     replays = 10
@@ -183,10 +210,15 @@ def test_ten_parallel_replays_create_exactly_one_record(committed_caller):
         t.join(timeout=60)
     # then
     assert errors == []
-    model = model_for(Table.objects.get(key="counterparties"))
-    created = list(model.objects.filter(name=name).values_list("pk", flat=True))
+
+    def stored() -> tuple[list[int], str]:
+        model = model_for(Table.objects.get(key="counterparties"))
+        created = list(model.objects.filter(name=name).values_list("pk", flat=True))
+        return created, IdempotencyKey.objects.get(user=user, key="parallel-1").state
+
+    created, key_state = in_own_connection(stored)
     assert len(created) == 1
     assert sorted(status for status, _body, _replayed in results) == [201] * replays
     assert {body["id"] for _status, body, _replayed in results} == {created[0]}
     assert sorted(replayed for _status, _body, replayed in results) == [False] + [True] * 9
-    assert IdempotencyKey.objects.get(user=user, key="parallel-1").state == "done"
+    assert key_state == "done"

@@ -76,6 +76,13 @@ def assert_in_step():
     assert tally == dict(expected)
 
 
+@pytest.fixture(autouse=True)
+def _facts_current(crm):
+    # The session's sync writes the facts state; a transactional test elsewhere may have
+    # flushed it, and then the facts are stale until written again.
+    funnel_facts.ensure_current()
+
+
 @pytest.fixture
 def cp(table, manager_user):
     return create_record(

@@ -314,38 +314,47 @@ def client_admin_page(client, admin_user):
     return client
 
 
-@pytest.mark.django_db(transaction=True)
-def test_concurrent_invoice_numbers_never_repeat(table, company):
+def test_concurrent_invoice_numbers_never_repeat(django_db_setup, django_db_blocker):
     # Two transactions at once on a real server: SQLite's single writer makes this trivially
-    # true, so the test means something on PostgreSQL; it runs on both all the same.
+    # true, so the test means something on PostgreSQL; it runs on both all the same. It commits
+    # for real (outside the usual rolled-back transaction, without flushing the database that
+    # later tests share) and removes exactly the counter it wrote.
     import threading
+    import uuid
 
     from django.db import connection, connections, transaction
 
+    from kartoteka.tables.models import Sequence
+
+    company_id = 10**9 + uuid.uuid4().int % 10**6  # a company of its own: a counter of its own
     numbers: list[str] = []
     errors: list[BaseException] = []
-    barrier = threading.Barrier(2)
 
     def take() -> None:
         try:
             barrier.wait(timeout=10)
             with transaction.atomic():
-                numbers.append(sales.next_invoice_number(company.pk, 2026))
+                numbers.append(sales.next_invoice_number(company_id, 2026))
         except BaseException as exc:  # reported by the assertion below
             errors.append(exc)
         finally:
             connections.close_all()
 
-    # The in-memory SQLite test database is one connection: one taker there, two elsewhere.
-    takers = 1 if connection.vendor == "sqlite" else 2
-    barrier = threading.Barrier(takers)
-    threads = [threading.Thread(target=take) for _ in range(takers)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=30)
-    assert errors == []
-    assert len(numbers) == len(set(numbers)) == len(threads)
+    with django_db_blocker.unblock():
+        try:
+            # The in-memory SQLite test database is one connection: one taker there, two elsewhere.
+            takers = 1 if connection.vendor == "sqlite" else 2
+            barrier = threading.Barrier(takers)
+            threads = [threading.Thread(target=take) for _ in range(takers)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(timeout=30)
+            assert errors == []
+            assert len(numbers) == len(set(numbers)) == len(threads)
+            assert sorted(numbers) == [f"2026-{n:04d}" for n in range(1, takers + 1)]
+        finally:
+            Sequence.objects.filter(key=f"invoice:{company_id}:2026").delete()
 
 
 def test_invoice_paid_on_a_grid_selection(client_admin_page, table, fabrika, company, manager):

@@ -59,8 +59,8 @@ def test_website_leads_reach_the_base_and_the_webhook(page, server, tmp_path):
     try:
         login(page, server)
         # when: the administrator adds a webhook for «Контрагенты» (loopback allowed explicitly)
-        page.get_by_role("link", name="Интеграции").click()
-        page.get_by_role("link", name="Вебхуки").click()
+        page.get_by_test_id("settings-menu").get_by_role("button", name="Настройки").click()
+        page.get_by_test_id("settings-menu").get_by_role("link", name="Вебхуки").click()
         page.fill("#id_url", hooks_url + "/hook")
         page.get_by_role("button", name="Добавить вебхук").click()
         expect(page.get_by_test_id("error-url")).to_contain_text("ведёт во внутреннюю сеть")

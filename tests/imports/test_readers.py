@@ -85,6 +85,8 @@ def test_xlsx_with_several_sheets_and_excel_dates(tmp_path):
     table_file, headers, rows = read(path)
     assert (table_file.kind, table_file.sheets) == ("xlsx", ["Клиенты", "Архив"])
     assert rows == [["Ромашка", "7707083893", "2025-03-01"]]
+    assert table_file.count_rows() == 1
+    assert list(table_file.raw_rows())[1] == rows[0]
     _file, headers, rows = read(path, sheet=1)
     assert headers == ["Название", "Сумма", "Дата"]
     assert rows == [["Лютик", "1234.5", "2025-01-01"]]

@@ -337,7 +337,14 @@ def test_missing_link_targets_refused_or_created(tmp_path, counterparties, impor
     [firm] = rows_of(counterparties)
     assert firm.name == "Новая фирма"
     assert made.created == 2
+    assert made.created_targets == {"Контрагенты": 1}
     assert {r.partner_id for r in rows_of(goods)} == {firm.pk}
+    # when undone: the rows and the targets they brought go
+    report = undo_import(importer, ImportBatch.objects.get(pk=made.batch))
+    # then
+    assert (report["deleted"], report["restored"], report["kept"]) == (3, 0, [])
+    assert rows_of(goods) == []
+    assert rows_of(counterparties) == []
 
 
 def test_rule_violations_are_reported_per_row(tmp_path, counterparties, importer):

@@ -96,7 +96,8 @@ def test_the_e_mail_setting_sends_a_copy_through_smtp(
     # when a task is assigned to him (jobs run at once in this test)
     with (
         override_settings(
-            TASKS={"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+            TASKS={"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}},
+            KARTOTEKA_BASE_URL="https://crm.example.ru",
         ),
         django_capture_on_commit_callbacks(execute=True),
     ):
@@ -107,7 +108,7 @@ def test_the_e_mail_setting_sends_a_copy_through_smtp(
     message = email.message_from_bytes(raw, policy=policy.default)
     assert recipients == ["ivanov@example.ru"]
     assert message["Subject"].strip() == "Вам назначено задание «Подготовить КП»"
-    assert f"/t/tasks/{task.pk}/" in message.get_content()
+    assert f"https://crm.example.ru/t/tasks/{task.pk}/" in message.get_content()
 
 
 def test_without_the_setting_no_letter_is_sent(

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 
-from tests.crm.test_invoice_email import Inbox, free_port
 from tests.e2e.conftest import _postgres_database
+from tests.mail import Inbox, free_port
 
 JOBS = 30
 TASKS = 12

@@ -47,6 +47,13 @@ def plain(tally):
     return [[{k: v for k, v in per.items() if v} for per in part] for part in tally]
 
 
+@pytest.fixture(autouse=True)
+def _facts_current(crm):
+    # The session's sync writes the facts state; a transactional test elsewhere may have
+    # flushed it, and then the facts are stale until written again.
+    funnel_facts.ensure_current()
+
+
 @pytest.fixture
 def random_history(table, manager_user, petrova, admin):
     rnd = random.Random(2026)

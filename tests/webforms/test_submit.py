@@ -11,6 +11,7 @@ import pytest
 from django.contrib.auth.models import Group
 
 from kartoteka.core.actor import MANAGERS_GROUP, Actor
+from kartoteka.notifications.models import Notification
 from kartoteka.records.models import RecordChange
 from kartoteka.records.services import create_record
 from kartoteka.tables.modelfactory import model_for
@@ -73,7 +74,16 @@ def test_a_submission_creates_a_lead(
         "127.0.0.1",
         SITE,
     )
-    # the manager got a letter through the real SMTP server
+    # the manager got an in-app notification pointing at the record …
+    (note,) = Notification.objects.all()
+    assert (note.user_id, note.text, note.table_id, note.record_id, note.kind) == (
+        manager_user.pk,
+        "Новая заявка с сайта: ООО Ромашка (форма «Заявка с сайта»)",
+        table("counterparties").pk,
+        record.pk,
+        f"webform:{lead_form.pk}",
+    )
+    # … and a letter through the real SMTP server
     ((_sender, recipients, raw),) = smtp.messages
     assert recipients == ["ivanov@example.ru"]
     letter = email.message_from_bytes(raw, policy=policy.default)
@@ -159,6 +169,9 @@ def test_merge_by_phone_filled_wins_over_empty(
     }
     assert WebFormSubmission.objects.get().outcome == "merged"
     # the record's manager (the admin who created it) learns what the visitor wrote
+    assert list(Notification.objects.values_list("user_id", "text")) == [
+        (admin.user.pk, "Повторная заявка с сайта: Ромашка, Иван (форма «Заявка с сайта»)")
+    ]
     ((_sender, recipients, raw),) = smtp.messages
     letter = email.message_from_bytes(raw, policy=policy.default)
     assert recipients == ["boss@example.ru"]
@@ -211,6 +224,7 @@ def test_invalid_values_are_shown_and_nothing_is_written(post_form, table):
 def _nothing_written(table, smtp=None) -> None:
     assert counterparties(table).count() == 0
     assert not RecordChange.objects.filter(table=table("counterparties")).exists()
+    assert not Notification.objects.exists()
     if smtp is not None:
         assert smtp.messages == []
 

@@ -18,6 +18,7 @@ demo (SQLite under ``var/``) and a production PostgreSQL deployment:
   ``KARTOTEKA_WEBFORM_RATE_PER_FORM`` (``200`` in 10 min) — spam guards of web forms;
   ``KARTOTEKA_CLIENT_IP_HEADER`` — behind a reverse proxy, the header with the visitor's address.
 - ``KARTOTEKA_IMPORT_MAX_MB`` — the largest file an import accepts (default 512).
+- ``KARTOTEKA_BASE_URL`` — the public address (``https://crm.example.ru``), for links in e-mails.
 - ``EMAIL_HOST``/``EMAIL_PORT``/``EMAIL_HOST_USER``/``EMAIL_HOST_PASSWORD``/``EMAIL_USE_TLS``/
   ``DEFAULT_FROM_EMAIL`` — outgoing mail.
 """
@@ -258,6 +259,7 @@ WEBFORM_MAX_BYTES = 64 * 1024
 # Behind a reverse proxy: the header it puts the visitor's address in (e.g. X-Forwarded-For);
 # the log-in lock, the web forms' rate limits and the audit log count by that address.
 CLIENT_IP_HEADER = os.environ.get("KARTOTEKA_CLIENT_IP_HEADER", "")
+KARTOTEKA_BASE_URL = os.environ.get("KARTOTEKA_BASE_URL", "").rstrip("/")
 
 LOGGING = {
     "version": 1,

@@ -91,6 +91,7 @@ class TableFile:
     _path: str = ""
     _data: bytes | None = None
     _errors: str = "strict"
+    _sheet: Any = None
 
     def _open_binary(self) -> IO[bytes]:
         if self._data is not None:
@@ -143,7 +144,7 @@ class TableFile:
                 if last and not last.endswith(newline):
                     total += 1
             return max(0, total - int(self.options.header))
-        return sum(1 for _row in self._sheet_rows()) - int(self.options.header)
+        return max(0, int(self._load_sheet().height) - int(self.options.header))
 
     # -- text ------------------------------------------------------------------------------------
     def _text_rows(self) -> Iterator[list[str]]:
@@ -179,35 +180,46 @@ class TableFile:
             handle.close()
 
     # -- spreadsheets ----------------------------------------------------------------------------
-    def _sheet_rows(self) -> Iterator[list[str]]:
+    def _load_sheet(self) -> Any:
+        """The chosen sheet, parsed by calamine (which parses a whole sheet at once); kept
+        until its rows are read, so counting the rows for progress costs no second parse."""
+        if self._sheet is not None:
+            return self._sheet
         import python_calamine as calamine
 
         handle = self._open_binary()
         try:
-            try:
-                book = calamine.CalamineWorkbook.from_filelike(handle)
-                sheet = book.get_sheet_by_index(self.options.sheet)
-                rows = sheet.iter_rows()
-            except IndexError as exc:
-                raise ImportFileError(
-                    _("В файле нет листа №%(n)s.") % {"n": self.options.sheet + 1}
-                ) from exc
-            except Exception as exc:  # calamine raises several types for broken files
-                raise _broken(self.kind, exc) from exc
-            while True:
-                try:
-                    cells = next(rows)
-                except StopIteration:
-                    return
-                except Exception as exc:
-                    raise _broken(self.kind, exc) from exc
-                row = [_cell_text(c) for c in cells]
-                while row and row[-1] == "":
-                    row.pop()
-                if row:
-                    yield row
+            book = calamine.CalamineWorkbook.from_filelike(handle)
+            self._sheet = book.get_sheet_by_index(self.options.sheet)
+        except IndexError as exc:
+            raise ImportFileError(
+                _("В файле нет листа №%(n)s.") % {"n": self.options.sheet + 1}
+            ) from exc
+        except Exception as exc:  # calamine raises several types for broken files
+            raise _broken(self.kind, exc) from exc
         finally:
             handle.close()
+        return self._sheet
+
+    def _sheet_rows(self) -> Iterator[list[str]]:
+        sheet = self._load_sheet()
+        self._sheet = None
+        try:
+            rows = sheet.iter_rows()
+        except Exception as exc:
+            raise _broken(self.kind, exc) from exc
+        while True:
+            try:
+                cells = next(rows)
+            except StopIteration:
+                return
+            except Exception as exc:
+                raise _broken(self.kind, exc) from exc
+            row = [_cell_text(c) for c in cells]
+            while row and row[-1] == "":
+                row.pop()
+            if row:
+                yield row
 
 
 def _broken(kind: str, exc: Exception) -> ImportFileError:

@@ -738,7 +738,6 @@ def run_import(
     """
     table_file = open_file(source, name, settings)
     total = table_file.count_rows()
-    started = time.monotonic()
     last_saved = [0.0]
 
     def report_progress(done: int, total_rows: int) -> None:
@@ -758,7 +757,7 @@ def run_import(
         )
     except KartotekaError as exc:
         if batch is not None:
-            _fail(batch, exc, started)
+            _fail(batch, exc)
         raise
     if batch is None:
         batch = ImportBatch.objects.create(
@@ -772,8 +771,8 @@ def run_import(
     )
     try:
         result = run.run()
-    except KartotekaError as exc:
-        _fail(batch, exc, started)
+    except Exception as exc:
+        _fail(batch, exc)
         raise
     result.batch = batch.pk
     errors_file = ""
@@ -796,12 +795,16 @@ def run_import(
     return result
 
 
-def _fail(batch: ImportBatch, exc: KartotekaError, started: float) -> None:
+def _fail(batch: ImportBatch, exc: Exception) -> None:
     """The file broke (or the import could not start): undo what was written, say why."""
+    if isinstance(exc, KartotekaError):
+        message = exc.message
+    else:
+        message = _("Импорт прерван из-за внутренней ошибки: %(e)s") % {"e": exc}
     if RecordChange.objects.filter(table=batch.table, source=batch.source).exists():
         undo_import(Actor.system("import failed", source=batch.source), batch)
     ImportBatch.objects.filter(pk=batch.pk).update(
-        status=ImportBatch.FAILED, message=exc.message, finished_at=timezone.now()
+        status=ImportBatch.FAILED, message=message, finished_at=timezone.now()
     )
 
 
@@ -923,19 +926,52 @@ def errors_file(batch: ImportBatch) -> Any:
 def undo_import(actor: Actor, batch: ImportBatch) -> dict[str, Any]:
     """Remove the records ``batch`` created and give the records it updated their old values.
 
-    Records edited since the import by anything else — or, for created records, linked to from
-    other records — are left alone and listed under ``kept``. Returns
+    Link targets the import created in other tables go too. Records edited since the import by
+    anything else — or, for created records, linked to from other records — are left alone and
+    listed under ``kept`` (with ``table`` when not the batch's table). Returns
     ``{"deleted": n, "restored": n, "kept": [{"record": id, "reason": "…"}]}``.
     """
     if batch.status == ImportBatch.UNDONE:
         raise KartotekaError(_("Импорт №%(n)s уже отменён.") % {"n": batch.pk}, code="undone")
     if not (actor.is_admin or (actor.user_id and actor.user_id == batch.user_id)):
         raise PermissionDenied(_("Отменить импорт может тот, кто его сделал, или администратор."))
-    table = batch.table
-    source = batch.source
+    undo_actor = Actor(user=actor.user, source=f"import-undo#{batch.pk}", reason="import-undo")
+    system = Actor.system(f"import-undo:{batch.pk}", source=f"import-undo#{batch.pk}")
+    sources = [batch.source, f"{batch.source}:status"]
+    # The batch's table first; then link targets the import created in other tables, which
+    # are free to go once the records linking to them are.
+    others = (
+        RecordChange.objects.filter(source__in=sources)
+        .exclude(table=batch.table)
+        .values_list("table_id", flat=True)
+        .distinct()
+    )
+    tables = [batch.table, *Table.objects.filter(pk__in=list(others)).order_by("id")]
+    report: dict[str, Any] = {"deleted": 0, "restored": 0, "kept": []}
+    with transaction.atomic():
+        for table in tables:
+            deleted, restored, kept = _undo_table(
+                table, sources, system if actor.user is None else undo_actor, system
+            )
+            report["deleted"] += deleted
+            report["restored"] += restored
+            report["kept"].extend(
+                kept if table == batch.table else [{**item, "table": table.key} for item in kept]
+            )
+        ImportBatch.objects.filter(pk=batch.pk).update(
+            status=ImportBatch.UNDONE, undo_report=report
+        )
+    batch.refresh_from_db()
+    return report
+
+
+def _undo_table(
+    table: Table, sources: list[str], actor: Actor, system: Actor
+) -> tuple[int, int, list[dict[str, Any]]]:
+    """Undo what the changes with ``sources`` did to ``table``: (deleted, restored, kept)."""
     created: dict[int, int] = {}
     updated: dict[int, tuple[int, dict[str, Any]]] = {}
-    ours = RecordChange.objects.filter(table=table, source__in=[source, f"{source}:status"])
+    ours = RecordChange.objects.filter(table=table, source__in=sources)
     for change_id, record_id, action, changes in (
         ours.order_by("id")
         .values_list("id", "record_id", "action", "changes")
@@ -949,7 +985,8 @@ def undo_import(actor: Actor, batch: ImportBatch) -> dict[str, Any]:
                 old.setdefault(key, pair[0])
             updated[record_id] = (first_id, old)
     kept: list[dict[str, Any]] = []
-    later = _edited_since(table, source, {**created, **{k: v[0] for k, v in updated.items()}})
+    firsts = {**created, **{k: v[0] for k, v in updated.items()}}
+    later = _edited_since(table, sources, firsts)
     for record_id in sorted(later):
         kept.append(
             {"record": record_id, "reason": _("изменена после импорта; оставлена как есть")}
@@ -958,38 +995,24 @@ def undo_import(actor: Actor, batch: ImportBatch) -> dict[str, Any]:
     for record_id in sorted(linked):
         kept.append({"record": record_id, "reason": _("на неё ссылаются другие записи; оставлена")})
     to_delete = [pk for pk in created if pk not in later and pk not in linked]
-    to_restore = {pk: old for pk, (_id, old) in updated.items() if pk not in later}
-    undo_actor = Actor(user=actor.user, source=f"import-undo#{batch.pk}", reason="import-undo")
-    system = Actor.system(f"import-undo:{batch.pk}", source=f"import-undo#{batch.pk}")
+    to_restore = [(pk, old) for pk, (_id, old) in updated.items() if pk not in later]
     fields = {f.key: f for f in fields_of(table)}
-    restored = 0
-    with transaction.atomic():
-        for start in range(0, len(to_delete), CHUNK):
-            records.purge_records(system, table, to_delete[start : start + CHUNK])
-        items = list(to_restore.items())
-        for start in range(0, len(items), CHUNK):
-            part = items[start : start + CHUNK]
-            updates: list[tuple[int, Mapping[str, Any]]] = []
-            for pk, old in part:
-                values = {
-                    k: (None if v is None else fields[k].field_type.from_json(fields[k], v))
-                    for k, v in old.items()
-                    if k in fields and not fields[k].read_only
-                }
-                updates.append((pk, values))
-            records.update_records(
-                system if undo_actor.user is None else undo_actor, table, updates
-            )
-            restored += len(part)
-        report = {"deleted": len(to_delete), "restored": restored, "kept": kept}
-        ImportBatch.objects.filter(pk=batch.pk).update(
-            status=ImportBatch.UNDONE, undo_report=report
-        )
-    batch.refresh_from_db()
-    return report
+    for start in range(0, len(to_delete), CHUNK):
+        records.purge_records(system, table, to_delete[start : start + CHUNK])
+    for start in range(0, len(to_restore), CHUNK):
+        updates: list[tuple[int, Mapping[str, Any]]] = []
+        for pk, old in to_restore[start : start + CHUNK]:
+            values = {
+                k: (None if v is None else fields[k].field_type.from_json(fields[k], v))
+                for k, v in old.items()
+                if k in fields and not fields[k].read_only
+            }
+            updates.append((pk, values))
+        records.update_records(actor, table, updates)
+    return len(to_delete), len(to_restore), kept
 
 
-def _edited_since(table: Table, source: str, firsts: dict[int, int]) -> set[int]:
+def _edited_since(table: Table, sources: list[str], firsts: dict[int, int]) -> set[int]:
     """Records changed by anything but this import after the import's first change to them."""
     edited: set[int] = set()
     ids = list(firsts)
@@ -997,7 +1020,7 @@ def _edited_since(table: Table, source: str, firsts: dict[int, int]) -> set[int]
         part = ids[start : start + 900]
         others = (
             RecordChange.objects.filter(table=table, record_id__in=part)
-            .exclude(source__in=[source, f"{source}:status"])
+            .exclude(source__in=sources)
             .values_list("record_id", "id")
         )
         for record_id, change_id in others:

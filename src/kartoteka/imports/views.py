@@ -10,6 +10,8 @@ ones go to the background worker and the batch page follows the progress.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from itertools import islice
 from typing import Any, cast
 
@@ -25,6 +27,7 @@ from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
 from kartoteka.access import rights
@@ -86,6 +89,24 @@ def _upload(request: HttpRequest, key: str, token: str) -> tuple[Table, wizard.U
     return table, wizard.get(request, table, token)
 
 
+def wizard_step(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A step whose upload is gone (imported already, or an old link) leads back to the
+    import page with a message instead of a bare «not found»."""
+
+    @wraps(view)
+    def step(request: HttpRequest, key: str, token: str) -> HttpResponse:
+        try:
+            return view(request, key, token)
+        except wizard.UploadGone as exc:
+            messages.error(request, str(exc))
+            home = reverse("imports:home", args=[key])
+            if getattr(request, "htmx", False):
+                return HttpResponse(status=204, headers={"HX-Redirect": home})
+            return redirect(home)
+
+    return login_required(step)
+
+
 def _step_url(name: str, table: Table, upload: wizard.Upload) -> str:
     return reverse(f"imports:{name}", args=[table.key, upload.token])
 
@@ -110,9 +131,21 @@ def _headers(upload: wizard.Upload) -> tuple[list[str], list[list[str]]]:
 # -- the import page: upload, templates, batches --
 
 
+@csrf_exempt  # the upload handler goes in before the CSRF check reads the body (Django's way)
 @login_required
 def home(request: HttpRequest, key: str) -> HttpResponse:
     """Upload a file (to set it up step by step, or to import it at once with a template)."""
+    capped = None
+    if request.method == "POST":
+        capped = wizard.CappedUploadHandler(request)
+        request.upload_handlers = [capped, *request.upload_handlers]
+    return _home(request, key, capped)
+
+
+@csrf_protect
+def _home(
+    request: HttpRequest, key: str, capped: wizard.CappedUploadHandler | None
+) -> HttpResponse:
     table = _table(request, key)
     templates = list(ImportTemplate.objects.filter(table=table))
     error = ""
@@ -122,6 +155,8 @@ def home(request: HttpRequest, key: str) -> HttpResponse:
         if request.POST.get("template"):
             template = next((t for t in templates if str(t.pk) == request.POST["template"]), None)
         try:
+            if capped is not None and capped.too_big:
+                raise wizard.too_big()
             if uploaded is None:
                 raise ImportFileError(_("Выберите файл для импорта."))
             if request.POST.get("action") == "load" and template is None:
@@ -132,7 +167,11 @@ def home(request: HttpRequest, key: str) -> HttpResponse:
                 upload.template = template.name
                 wizard.save(request, upload)
             if request.POST.get("action") == "load":
-                return _start(request, table, upload)
+                try:
+                    return _start(request, table, upload)
+                except KartotekaError:
+                    wizard.discard(request, upload)
+                    raise
             return redirect(_step_url("file", table, upload))
         except KartotekaError as exc:
             error = exc.message
@@ -203,7 +242,7 @@ def _delimiter_name(char: str) -> str:
     return _("табуляция") if char == "\t" else f"«{char}»"
 
 
-@login_required
+@wizard_step
 def file_step(request: HttpRequest, key: str, token: str) -> HttpResponse:
     table, upload = _upload(request, key, token)
     if request.method == "POST":
@@ -224,7 +263,7 @@ def file_step(request: HttpRequest, key: str, token: str) -> HttpResponse:
     return render(request, "imports/file.html", context)
 
 
-@login_required
+@wizard_step
 def preview(request: HttpRequest, key: str, token: str) -> HttpResponse:
     """The preview alone, as the options change (HTMX)."""
     table, upload = _upload(request, key, token)
@@ -243,7 +282,7 @@ def _suggested_template(
     return services.suggest_template(table, headers)
 
 
-@login_required
+@wizard_step
 @require_POST
 def apply_template(request: HttpRequest, key: str, token: str) -> HttpResponse:
     """Take every setting from a template; «Загрузить» imports at once."""
@@ -268,7 +307,7 @@ def apply_template(request: HttpRequest, key: str, token: str) -> HttpResponse:
 # -- step: mapping --
 
 
-@login_required
+@wizard_step
 def mapping_step(request: HttpRequest, key: str, token: str) -> HttpResponse:
     table, upload = _upload(request, key, token)
     try:
@@ -342,7 +381,7 @@ def _unique_field(table: Table, settings: ImportSettings) -> Field | None:
     return next((f for f in fields_of(table) if f.unique and f.key in mapped), None)
 
 
-@login_required
+@wizard_step
 def duplicates_step(request: HttpRequest, key: str, token: str) -> HttpResponse:
     table, upload = _upload(request, key, token)
     settings = upload.import_settings
@@ -424,7 +463,7 @@ def _initial_defaults(table: Table, settings: ImportSettings, user: Any) -> dict
     return out
 
 
-@login_required
+@wizard_step
 def defaults_step(request: HttpRequest, key: str, token: str) -> HttpResponse:
     table, upload = _upload(request, key, token)
     settings = upload.import_settings
@@ -463,7 +502,7 @@ def defaults_step(request: HttpRequest, key: str, token: str) -> HttpResponse:
 # -- step: dry run, template, import --
 
 
-@login_required
+@wizard_step
 def check_step(request: HttpRequest, key: str, token: str) -> HttpResponse:
     table, upload = _upload(request, key, token)
     settings = upload.import_settings

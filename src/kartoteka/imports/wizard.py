@@ -14,26 +14,24 @@ import secrets
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from django.conf import settings as conf
 from django.core.files.storage import default_storage
+from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 
 from kartoteka.core.actor import Actor
 from kartoteka.imports.options import ImportSettings
 from kartoteka.imports.readers import ImportFileError
-from kartoteka.imports.services import _Plan, open_file
+from kartoteka.imports.services import _Plan, max_upload_bytes, open_file
 from kartoteka.tables.models import Table
 
 SESSION_KEY = "import_wizard"
 #: Uploads the session keeps (the oldest are forgotten and their files removed).
 MAX_UPLOADS = 5
-#: The largest file the wizard accepts, in bytes (``IMPORT_MAX_UPLOAD_BYTES`` in settings).
-DEFAULT_MAX_UPLOAD_BYTES = 300 * 1024 * 1024
 
 
-def max_upload_bytes() -> int:
-    return int(getattr(conf, "IMPORT_MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD_BYTES))
+class UploadGone(Http404):
+    """The upload named in the URL is not in this session (any more)."""
 
 
 @dataclass
@@ -66,19 +64,47 @@ def _safe_name(name: str) -> str:
 
 
 def check_size(size: int) -> None:
-    limit = max_upload_bytes()
-    if size > limit:
-        raise ImportFileError(
-            _(
-                "Файл слишком большой: %(size)s МБ, а можно не больше %(max)s МБ. Разделите его "
-                "на части или загрузите командой «kartoteka import»."
-            )
-            % {"size": _megabytes(size), "max": _megabytes(limit)}
+    if size > max_upload_bytes():
+        raise too_big()
+
+
+def too_big() -> ImportFileError:
+    return ImportFileError(
+        _(
+            "Файл больше %(max)s МБ — такой файл загрузить нельзя. Разделите его на части или "
+            "загрузите командой «kartoteka import»."
         )
+        % {"max": max_upload_bytes() // 2**20}
+    )
 
 
-def _megabytes(size: int) -> str:
-    return f"{size / (1024 * 1024):.1f}".replace(".", ",").replace(",0", "")
+class CappedUploadHandler(FileUploadHandler):
+    """Stops reading an upload as soon as it is known to be over :func:`max_upload_bytes`
+    (by the request's declared length, or by the bytes received): the rest of the body is
+    read and thrown away, nothing of the file is kept, and :attr:`too_big` tells the view."""
+
+    def __init__(self, request: Any = None) -> None:
+        super().__init__(request)
+        self.limit = max_upload_bytes()
+        self.declared = 0
+        self.received = 0
+        self.too_big = False
+
+    def handle_raw_input(
+        self, input_data: Any, META: Any, content_length: int, boundary: Any, encoding: Any = None
+    ) -> None:
+        self.declared = content_length or 0
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes:
+        self.received += len(raw_data)
+        # the form's other fields and the multipart framing take a few kilobytes at most
+        if self.declared > self.limit + 64 * 1024 or self.received > self.limit:
+            self.too_big = True
+            raise StopUpload(connection_reset=False)
+        return raw_data
+
+    def file_complete(self, file_size: int) -> None:
+        return None
 
 
 def store(request: HttpRequest, table: Table, uploaded: Any, settings: ImportSettings) -> Upload:
@@ -106,7 +132,7 @@ def store(request: HttpRequest, table: Table, uploaded: Any, settings: ImportSet
 def get(request: HttpRequest, table: Table, token: str) -> Upload:
     data = request.session.get(SESSION_KEY, {}).get(token)
     if not data or data["table"] != table.key or not default_storage.exists(data["path"]):
-        raise Http404(_("Загруженный файл не найден: загрузите его ещё раз."))
+        raise UploadGone(_("Загруженный файл не найден: загрузите его ещё раз."))
     return Upload(**data)
 
 

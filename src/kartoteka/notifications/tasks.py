@@ -24,7 +24,7 @@ def send_notification_emails(ids: list[int]) -> int:
             continue
         body = note.text
         if note.table_id and note.record_id:
-            base = getattr(settings, "KARTOTEKA_BASE_URL", "").rstrip("/")
+            base = settings.KARTOTEKA_BASE_URL
             body += "\n\n" + base + reverse("record", args=[note.table.key, note.record_id])
         EmailMessage(
             subject=note.text[:120], body=body, to=[address], from_email=settings.DEFAULT_FROM_EMAIL

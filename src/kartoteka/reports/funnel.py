@@ -51,7 +51,20 @@ day S was entered is the first such day in the period; in ``cohort`` mode the fi
 actor (access rights plug in there), active or archived — an archived counterparty's history
 happened — but not those in the trash.
 
-**How it is computed.** One SQL statement whose row sources are the selector's querysets
+**How it is read.** From the stage-entered facts the work-log rules keep
+(:mod:`kartoteka.crm.funnel_facts`): the numbers from their per-day tally, the drill-down lists
+from the facts, by :class:`_FactsQuery` — a range scan of a few hundred thousand tally rows for a
+year, however many counterparties and work rows there are. The facts repeat what they need of
+the counterparty (manager, creation day, trash) and are rewritten with every write, so they
+give exactly the numbers of the work log; the tests compare the two on a random history. The
+facts hold every counterparty not in the trash — what
+:func:`~kartoteka.records.selectors.base_queryset` gives every actor today; when it comes to
+restrict what an actor reads, :meth:`_FactsQuery.usable` must send a restricted actor to the
+work log (the drill-down lists already start from the selector's queryset).
+
+**From the work log.** While the facts are out of date (the stage options changed since they
+were written, until ``kartoteka rebuild-funnel`` or ``kartoteka init``), the funnel is computed
+from the work log directly. One SQL statement whose row sources are the selector's querysets
 (compiled, so access rights hold), in layers (see :class:`_FunnelQuery`):
 
 - ``y`` — one ``GROUP BY counterparty`` over the rows that *move* a counterparty (result ≠

@@ -429,11 +429,11 @@ def submit(
         with transaction.atomic():
             result = _write(actor, form, fields, values)
             _log(form, ip, origin, result.outcome, record_id=result.record_id)
+            _notify(form, result, values, base_url)
     except (RecordValidationError, RuleViolation) as exc:
         errors = _service_errors(exc, {i.field.key for i in form_inputs(form)})
         _log(form, ip, origin, WebFormSubmission.INVALID, reason=exc.code)
         return SubmissionResult(WebFormSubmission.INVALID, errors=errors)
-    _notify_after_commit(form, fields, result, values, base_url)
     return result
 
 
@@ -564,13 +564,7 @@ def _write(
     return SubmissionResult(WebFormSubmission.MERGED, record_id=existing.pk)
 
 
-def _notify_after_commit(
-    form: WebForm,
-    fields: dict[str, Field],
-    result: SubmissionResult,
-    values: dict[str, Any],
-    base_url: str,
-) -> None:
+def _notify(form: WebForm, result: SubmissionResult, values: dict[str, Any], base_url: str) -> None:
     from kartoteka.webforms.notify import notify_manager
 
     lines = []
@@ -578,8 +572,10 @@ def _notify_after_commit(
         value = values.get(item.field.key)
         if value is not None:
             lines.append((item.shown_label, item.field.field_type.display(item.field, value)))
-    record_id = result.record_id
-    merged = result.outcome == WebFormSubmission.MERGED
-    transaction.on_commit(
-        lambda: notify_manager(form, record_id, lines, merged=merged, base_url=base_url)
+    notify_manager(
+        form,
+        result.record_id,
+        lines,
+        merged=result.outcome == WebFormSubmission.MERGED,
+        base_url=base_url,
     )
