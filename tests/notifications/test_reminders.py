@@ -40,8 +40,10 @@ def test_shipped_reminders_are_enabled(crm):
 def test_planned_client_work_reminds_its_manager_at_nine_on_its_date_once(
     admin, manager_user, table
 ):
-    # given a planned call on 26.11.2026 and a done one the same day
-    firm = create_record(admin, table("counterparties"), {"name": "ООО Ромашка"})
+    # given a planned call on 26.11.2026 and a done one the same day, for the manager's client
+    firm = create_record(
+        admin, table("counterparties"), {"name": "ООО Ромашка", "manager": manager_user.pk}
+    )
     for done in (False, True):
         create_record(
             admin,
