@@ -74,6 +74,27 @@ def manager_user(crm):
 
 
 @pytest.fixture
+def accountant_user(crm):
+    """A member of «Бухгалтерия»: sees everything, works with invoices, marks them paid."""
+    from kartoteka.access.services import ACCOUNTING_GROUP
+    from kartoteka.accounts.services import create_user
+
+    return create_user(
+        Actor.system("test"),
+        username="buh",
+        password="Xk2#pLq9!vR",
+        group=ACCOUNTING_GROUP,
+        full_name="Сидорова Анна",
+        email="buh@example.ru",
+    )
+
+
+@pytest.fixture
+def accountant(accountant_user):
+    return Actor.for_user(accountant_user)
+
+
+@pytest.fixture
 def admin(admin_user):
     return Actor.for_user(admin_user)
 

@@ -25,7 +25,9 @@ def manager_client(client, manager_user):
 
 @pytest.fixture
 def agenda(admin, admin_user, manager_user, table):
-    firm = create_record(admin, table("counterparties"), {"name": "ООО Ромашка"})
+    firm = create_record(
+        admin, table("counterparties"), {"name": "ООО Ромашка", "manager": manager_user.pk}
+    )
     work = create_record(
         admin,
         table("client_work"),
@@ -129,7 +131,9 @@ def test_a_move_the_rules_refuse_changes_nothing(admin, manager_client, table, m
     # given a client's work row from his potential period, locked after payment
     from kartoteka.records.services import update_record
 
-    firm = create_record(admin, table("counterparties"), {"name": "ООО Клиент"})
+    firm = create_record(
+        admin, table("counterparties"), {"name": "ООО Клиент", "manager": manager_user.pk}
+    )
     row = create_record(
         admin,
         table("client_work"),

@@ -30,7 +30,9 @@ def test_feed_holds_my_planned_work_tasks_and_events_in_moscow_time(
 ):
     # given
     soon = timezone.localdate() + dt.timedelta(days=3)
-    firm = create_record(admin, table("counterparties"), {"name": "ООО Ромашка"})
+    firm = create_record(
+        admin, table("counterparties"), {"name": "ООО Ромашка", "manager": manager_user.pk}
+    )
     for done in (False, True):
         create_record(
             admin,

@@ -22,7 +22,12 @@ def names(table) -> list[tuple[str, str | None]]:
 
 def test_import_json_and_undo(tmp_path, counterparties, manager_user, capsys):
     # given
-    create_records(SYSTEM, counterparties, [{"name": "Старая", "inn": inn(1), "city": "Тверь"}])
+    # (the manager's own client: a manager imports only over the records he may read)
+    create_records(
+        SYSTEM,
+        counterparties,
+        [{"name": "Старая", "inn": inn(1), "city": "Тверь", "manager": manager_user.pk}],
+    )
     path = write_csv(
         tmp_path / "c.csv",
         [

@@ -89,7 +89,15 @@ def test_duplicates_update_with_filled_wins(tmp_path, counterparties, importer):
     [existing] = create_records(
         SYSTEM,
         counterparties,
-        [{"name": "Ромашка", "inn": inn(1), "city": "Тверь", "phone": "+79120000000"}],
+        [
+            {
+                "name": "Ромашка",
+                "manager": importer.user.pk,
+                "inn": inn(1),
+                "city": "Тверь",
+                "phone": "+79120000000",
+            }
+        ],
     )
     path = write_csv(tmp_path / "c.csv", [HEADER, ["Ромашка-2", inn(1), "", "Казань", ""]])
     # when
@@ -106,7 +114,9 @@ def test_duplicates_update_with_filled_wins(tmp_path, counterparties, importer):
 def test_duplicates_update_overwriting_empty(tmp_path, counterparties, importer):
     # given
     [existing] = create_records(
-        SYSTEM, counterparties, [{"name": "Ромашка", "inn": inn(1), "phone": "+79120000000"}]
+        SYSTEM,
+        counterparties,
+        [{"name": "Ромашка", "manager": importer.user.pk, "inn": inn(1), "phone": "+79120000000"}],
     )
     path = write_csv(tmp_path / "c.csv", [HEADER, ["Ромашка", inn(1), "", "Казань", ""]])
     settings = ImportSettings(keep_filled=False)
@@ -120,7 +130,9 @@ def test_duplicates_update_overwriting_empty(tmp_path, counterparties, importer)
 
 def test_duplicates_skipped(tmp_path, counterparties, importer):
     # given
-    [existing] = create_records(SYSTEM, counterparties, [{"name": "Ромашка", "inn": inn(1)}])
+    [existing] = create_records(
+        SYSTEM, counterparties, [{"name": "Ромашка", "manager": importer.user.pk, "inn": inn(1)}]
+    )
     path = write_csv(
         tmp_path / "c.csv", [HEADER, ["Другое", inn(1), "", "", ""], ["Новое", inn(2), "", "", ""]]
     )
@@ -153,7 +165,9 @@ def test_duplicates_inside_the_file_are_reported_with_row_numbers(
 def test_dry_run_describes_every_row_and_writes_nothing(tmp_path, counterparties, importer):
     # given
     [existing] = create_records(
-        SYSTEM, counterparties, [{"name": "Ромашка", "inn": inn(1), "city": "Тверь"}]
+        SYSTEM,
+        counterparties,
+        [{"name": "Ромашка", "manager": importer.user.pk, "inn": inn(1), "city": "Тверь"}],
     )
     path = write_csv(
         tmp_path / "c.csv",
@@ -186,7 +200,9 @@ def test_dry_run_describes_every_row_and_writes_nothing(tmp_path, counterparties
 
 
 def test_unchanged_rows_are_skipped_as_unchanged(tmp_path, counterparties, importer):
-    create_records(SYSTEM, counterparties, [{"name": "Ромашка", "inn": inn(1)}])
+    create_records(
+        SYSTEM, counterparties, [{"name": "Ромашка", "manager": importer.user.pk, "inn": inn(1)}]
+    )
     path = write_csv(tmp_path / "c.csv", [HEADER, ["Ромашка", inn(1), "", "", ""]])
     result = dry_run(importer, counterparties, str(path), "c.csv", ImportSettings())
     assert result.skipped == 1
@@ -220,7 +236,9 @@ def test_several_columns_into_one_text_field_and_defaults(tmp_path, counterparti
 
 def test_conversion_of_every_kind_of_value(tmp_path, counterparties, importer, admin_user):
     # given
-    [partner] = create_records(SYSTEM, counterparties, [{"name": "Поставщик Ёлка"}])
+    [partner] = create_records(
+        SYSTEM, counterparties, [{"name": "Поставщик Ёлка", "manager": importer.user.pk}]
+    )
     goods = make_table(
         [
             {"key": "name", "label": "Название", "type": "text"},
@@ -334,7 +352,10 @@ def test_rule_violations_are_reported_per_row(tmp_path, counterparties, importer
     create_records(
         SYSTEM,
         counterparties,
-        [{"name": "Ромашка", "inn": inn(1)}, {"name": "Лютик", "inn": inn(2)}],
+        [
+            {"name": "Ромашка", "manager": importer.user.pk, "inn": inn(1)},
+            {"name": "Лютик", "manager": importer.user.pk, "inn": inn(2)},
+        ],
     )
     path = write_csv(
         tmp_path / "c.csv",
@@ -358,8 +379,8 @@ def test_undo_after_updates_and_later_edits(tmp_path, counterparties, importer):
         SYSTEM,
         counterparties,
         [
-            {"name": "Ромашка", "inn": inn(1), "city": "Тверь"},
-            {"name": "Лютик", "inn": inn(2), "city": "Омск"},
+            {"name": "Ромашка", "manager": importer.user.pk, "inn": inn(1), "city": "Тверь"},
+            {"name": "Лютик", "manager": importer.user.pk, "inn": inn(2), "city": "Омск"},
         ],
     )
     path = write_csv(

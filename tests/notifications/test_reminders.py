@@ -40,8 +40,10 @@ def test_shipped_reminders_are_enabled(crm):
 def test_planned_client_work_reminds_its_manager_at_nine_on_its_date_once(
     admin, manager_user, table
 ):
-    # given a planned call on 26.11.2026 and a done one the same day
-    firm = create_record(admin, table("counterparties"), {"name": "ООО Ромашка"})
+    # given a planned call on 26.11.2026 and a done one the same day, for the manager's client
+    firm = create_record(
+        admin, table("counterparties"), {"name": "ООО Ромашка", "manager": manager_user.pk}
+    )
     for done in (False, True):
         create_record(
             admin,
@@ -156,7 +158,12 @@ def test_a_configured_reminder_with_fixed_users_group_and_placeholders(
             "by_email": False,
         },
     )
-    create_record(admin, table("counterparties"), {"name": "ООО Тула", "city": "Тула"})
+    # (the manager's own client: a reminder tells only those who may read the record)
+    create_record(
+        admin,
+        table("counterparties"),
+        {"name": "ООО Тула", "city": "Тула", "manager": manager_user.pk},
+    )
     create_record(admin, table("counterparties"), {"name": "ООО Орёл", "city": "Орёл"})
     # when
     first = evaluate_reminders(at(2026, 11, 26, 10, 0))
@@ -167,6 +174,61 @@ def test_a_configured_reminder_with_fixed_users_group_and_placeholders(
     assert sorted(notes.values_list("user_id", "text")) == [
         (admin_user.pk, "Клиент ООО Тула из Тула: {unknown}"),
         (manager_user.pk, "Клиент ООО Тула из Тула: {unknown}"),
+    ]
+
+
+def test_a_reminder_tells_only_who_may_read_the_record_and_hides_hidden_fields(
+    admin, admin_user, manager_user, table
+):
+    # given: a group with «ИНН» hidden, a manager of it, and a reminder to every manager
+    from django.contrib.auth.models import Group
+
+    from kartoteka.access import services as access
+    from kartoteka.accounts.services import create_user
+    from kartoteka.tables.models import Field
+
+    managers = Group.objects.get(name="Менеджеры")
+    hidden = access.create_group(admin, "Без ИНН", copy_from=managers)
+    access.set_field_rights(
+        admin, hidden, Field.objects.get(table__key="counterparties", key="inn"), access="hidden"
+    )
+    noinn = create_user(
+        SYSTEM, username="noinn", password="Xk2#pLq9!vR", group="Без ИНН", check_password=False
+    )
+    reminder = save_reminder(
+        admin,
+        table("counterparties"),
+        {
+            "name": "Новый",
+            "enabled": True,
+            "saved_view": None,
+            "conditions": [["city", "eq", "Тула"]],
+            "match": "all",
+            "recipient_field": "",
+            "users": [admin_user, manager_user, noinn],
+            "group": None,
+            "message": "Клиент {name}, ИНН {inn}",
+            "moment": "match",
+            "date_field": "",
+            "offset_minutes": 0,
+            "at_time": None,
+            "in_app": True,
+            "by_email": False,
+        },
+    )
+    # when: a client of the hidden group's manager matches
+    create_record(
+        admin,
+        table("counterparties"),
+        {"name": "ООО Тула", "city": "Тула", "inn": "7707083893", "manager": noinn.pk},
+    )
+    evaluate_reminders(at(2026, 11, 26, 10, 0))
+    # then: the administrator reads everything, the other manager (not his client) gets nothing,
+    # the client's manager gets it without the INN he may not see
+    notes = Notification.objects.filter(kind=f"reminder:{reminder.pk}")
+    assert sorted(notes.values_list("user_id", "text")) == [
+        (admin_user.pk, "Клиент ООО Тула, ИНН 7707083893"),
+        (noinn.pk, "Клиент ООО Тула, ИНН —"),
     ]
 
 

@@ -17,8 +17,12 @@ from tests.builders import SYSTEM, make_table
 @pytest.fixture
 def people(db, django_user_model):
     """Five people; ``ids`` maps a name to its record id, ``user`` owns two of them."""
+    from django.contrib.auth.models import Group
+
     user = django_user_model.objects.create_user(username="owner")
     other = django_user_model.objects.create_user(username="other")
+    # A user reads through his access group; a table the group has no rights row for is open.
+    user.groups.add(Group.objects.get_or_create(name="Менеджеры")[0])
     today = timezone.localdate()
     table = make_table(
         [

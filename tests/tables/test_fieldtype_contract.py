@@ -117,9 +117,13 @@ def _case(type_key: str) -> Case:
         table = _one_field_table(type_key, link_table=target)
         return Case(table, field_of(table, "f"), pk, "ромашка", "Ромашка", pk, str(pk))
     if type_key == "user":
+        from django.contrib.auth.models import Group
+
         user = get_user_model().objects.create_user(
             username="petrov", first_name="Пётр", last_name="Петров"
         )
+        # Reads go through his access group (a new table is open to every group).
+        user.groups.add(Group.objects.get_or_create(name="Менеджеры")[0])
         table = _one_field_table(type_key)
         return Case(
             table,

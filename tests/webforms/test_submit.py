@@ -319,7 +319,7 @@ def test_rate_limit_per_address_and_per_form(post_form, table, settings, client)
 
 def test_behind_a_proxy_the_forwarded_address_is_limited(post_form, table, settings):
     # given: the proxy's header is configured, one submission per address
-    settings.WEBFORM_CLIENT_IP_HEADER = "X-Forwarded-For"
+    settings.CLIENT_IP_HEADER = "X-Forwarded-For"
     settings.WEBFORM_RATE_PER_IP = (1, 600)
     proxied = {"REMOTE_ADDR": "10.0.0.1"}
     # when: two visitors come through the same proxy, then the first comes again (forging an

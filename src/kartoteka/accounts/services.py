@@ -14,7 +14,7 @@ from kartoteka.core.exceptions import KartotekaError, PermissionDenied
 from kartoteka.records.services import create_record
 from kartoteka.tables.models import Table
 
-DEFAULT_GROUPS = (ADMIN_GROUP, MANAGERS_GROUP)
+DEFAULT_GROUPS = (ADMIN_GROUP, MANAGERS_GROUP, "Бухгалтерия")
 
 
 class AccountError(KartotekaError):
@@ -74,6 +74,16 @@ def create_user(
             "access_group": group,
         }
         create_record(Actor.system("create user", source=actor.source), employees, values)
+        from kartoteka.access.models import AuditEvent
+        from kartoteka.access.services import audit
+
+        audit(
+            AuditEvent.RIGHTS,
+            actor=actor,
+            message=_("Создан пользователь %(user)s в группе «%(group)s»")
+            % {"user": candidate.username, "group": group},
+            data={"user": candidate.username, "group": group, "source": actor.source},
+        )
     return candidate
 
 

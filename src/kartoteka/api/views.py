@@ -25,6 +25,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from kartoteka.access import rights
 from kartoteka.api import serializers as docs
 from kartoteka.api.errors import ApiError
 from kartoteka.api.idempotency import run_idempotent
@@ -32,14 +33,14 @@ from kartoteka.api.present import record_json, table_json, values_from_json
 from kartoteka.core.actor import Actor
 from kartoteka.core.exceptions import NotFound
 from kartoteka.records import selectors, services
-from kartoteka.records.actions import get_action
+from kartoteka.records.actions import get_action, require_action, run_action
 from kartoteka.records.paging import count_rows, decode_cursor, keyset_page
 from kartoteka.records.upsert import KEEP_FILLED, upsert_records
 from kartoteka.reports.funnel import MODE_PERIOD, compute_funnel
 from kartoteka.reports.period import Period
 from kartoteka.tables.fieldtypes.link import MAX_ID
 from kartoteka.tables.fieldtypes.user import user_display
-from kartoteka.tables.modelfactory import STATE_ACTIVE, STATE_DELETED, STATES, fields_of
+from kartoteka.tables.modelfactory import STATE_ACTIVE, STATE_DELETED, STATES
 from kartoteka.tables.models import Table
 
 SOURCE = "api"
@@ -121,6 +122,16 @@ class ApiView(APIView):
     def table(self, key: str) -> Table:
         return selectors.get_table(self.actor(), key)
 
+    def fields(self, table: Table) -> list[Any]:
+        """The table's fields the caller may see: a hidden field is not in any answer."""
+        return rights.visible_fields(self.actor(), table)
+
+    def shown(self, table: Table, record: Any) -> dict[str, Any]:
+        """A record as the caller may see it: visible fields, links to unreadable records
+        emptied."""
+        selectors.mask_unreadable_links(self.actor(), table, [record])
+        return record_json(self.fields(table), record)
+
 
 # -- me, tables ----------------------------------------------------------------------------------
 
@@ -152,7 +163,9 @@ class TablesView(ApiView):
     )
     def get(self, request: Request) -> Response:
         actor = self.actor()
-        return Response([table_json(t, fields_of(t)) for t in selectors.list_tables(actor)])
+        return Response(
+            [table_json(t, rights.visible_fields(actor, t)) for t in selectors.list_tables(actor)]
+        )
 
 
 class TableView(ApiView):
@@ -164,7 +177,7 @@ class TableView(ApiView):
     )
     def get(self, request: Request, table: str) -> Response:
         found = self.table(table)
-        return Response(table_json(found, fields_of(found)))
+        return Response(table_json(found, self.fields(found)))
 
 
 # -- records -------------------------------------------------------------------------------------
@@ -221,7 +234,7 @@ class RecordsView(ApiView):
             found = self.table(table)
             record = services.create_record(self.actor(), found, values_from_json(request.data))
             record = selectors.get_record(self.actor(), found, record.pk)
-            return Response(record_json(fields_of(found), record), status=status.HTTP_201_CREATED)
+            return Response(self.shown(found, record), status=status.HTTP_201_CREATED)
 
         return run_idempotent(request, create)
 
@@ -240,7 +253,7 @@ class RecordView(ApiView):
     )
     def get(self, request: Request, table: str, pk: int) -> Response:
         found = self.table(table)
-        return Response(record_json(fields_of(found), self._record(found, pk)))
+        return Response(self.shown(found, self._record(found, pk)))
 
     @extend_schema(
         operation_id="records_update",
@@ -254,7 +267,7 @@ class RecordView(ApiView):
             found = self.table(table)
             self._record(found, pk)
             services.update_record(self.actor(), found, pk, values_from_json(request.data))
-            return Response(record_json(fields_of(found), self._record(found, pk)))
+            return Response(self.shown(found, self._record(found, pk)))
 
         return run_idempotent(request, update)
 
@@ -346,6 +359,8 @@ class ActionView(ApiView):
                     _("У таблицы «%(table)s» нет действия «%(action)s».")
                     % {"table": found.key, "action": action}
                 )
+            # The action's own right first, as the button: «Нет права» before anything else.
+            require_action(self.actor(), found, command)
             data = request.data if isinstance(request.data, dict) else {}
             ids = data.get("ids")
             if (
@@ -382,8 +397,8 @@ class ActionView(ApiView):
                     code="link_action",
                 )
             params = {k: v for k, v in data.items() if k != "ids"}
-            result = command.run(
-                self.actor(source=f"action:{action}:{SOURCE}"), found, list(ids), params
+            result = run_action(
+                self.actor(source=f"action:{action}:{SOURCE}"), found, command, list(ids), params
             )
             return Response({"message": result.message, **(result.data or {})})
 
@@ -444,7 +459,9 @@ class FunnelView(ApiView):
 def list_page(actor: Actor, table: Table, request: Request) -> dict[str, Any]:
     """One page of ``GET …/records/``: filters, search, ordering, cursor and count."""
     params = request.query_params
-    fields = {f.key: f for f in fields_of(table)}
+    # Only the fields the actor may see: a filter or a sort on a hidden one is refused as on an
+    # unknown field (its values never decide what the list holds), and it is not in the answer.
+    fields = {f.key: f for f in rights.visible_fields(actor, table)}
     state = params.get("record_state") or STATE_ACTIVE
     if state not in STATES:
         raise ApiError(
@@ -499,8 +516,9 @@ def list_page(actor: Actor, table: Table, request: Request) -> dict[str, Any]:
         query.append(("cursor", f"{ordering}~{page.next_cursor}"))
         next_url = request.build_absolute_uri(request.path + "?" + urlencode(query))
     ordered = list(fields.values())
+    rows = selectors.mask_unreadable_links(actor, table, list(page.rows))
     return {
-        "results": [record_json(ordered, r) for r in page.rows],
+        "results": [record_json(ordered, r) for r in rows],
         "next": next_url,
         "count": count,
         "count_exact": how == "exact",

@@ -11,18 +11,18 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kartoteka.access.rights import visible_fields
 from kartoteka.calendar.models import CalendarFeed
 from kartoteka.core.actor import Actor
 from kartoteka.core.exceptions import KartotekaError, NotFound, PermissionDenied
 from kartoteka.records.selectors import get_record
 from kartoteka.records.services import update_records
-from kartoteka.tables.modelfactory import fields_of
 from kartoteka.tables.models import Table
 
 
 def move_item(actor: Actor, table: Table, pk: int, field_key: str, day: dt.date) -> Any:
     """Move a record's date (or date-time, keeping its time of day) to ``day``."""
-    fields = {f.key: f for f in fields_of(table)}
+    fields = {f.key: f for f in visible_fields(actor, table)}
     field = fields.get(field_key)
     if field is None or field.type not in ("date", "datetime"):
         raise KartotekaError(_("В таблице нет такого поля даты."), code="not_a_date_field")

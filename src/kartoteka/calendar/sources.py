@@ -19,8 +19,9 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from kartoteka.access.rights import visible_fields
 from kartoteka.core.actor import Actor
-from kartoteka.records.selectors import list_records, list_tables
+from kartoteka.records.selectors import list_records, list_tables, mask_hidden
 from kartoteka.tables.fieldtypes.choice import choices_of
 from kartoteka.tables.modelfactory import fields_of
 from kartoteka.tables.models import Field, Table
@@ -82,7 +83,8 @@ def available_sources(actor: Actor) -> list[Source]:
     """Every (table, date field) pair the actor may show."""
     out = []
     for index, table in enumerate(list_tables(actor)):
-        fields = fields_of(table)
+        # Only fields the actor may see: a hidden date never places, colours or ends an item.
+        fields = visible_fields(actor, table)
         by_key = {f.key: f for f in fields}
         for f in fields:
             if f.type not in ("date", "datetime"):
@@ -125,14 +127,15 @@ def choose_sources(
     for source in chosen:
         wanted = (colors or {}).get(source.table.key)
         if wanted:
-            fields = {f.key: f for f in fields_of(source.table)}
+            fields = {f.key: f for f in visible_fields(actor, source.table)}
             if wanted in fields and fields[wanted].type == "choice":
                 source.color_field = fields[wanted]
     return chosen
 
 
-def user_q(table: Table, user_id: int) -> Q:
-    user_fields = [f.key for f in fields_of(table) if f.type == "user"]
+def user_q(table: Table, user_id: int, actor: Actor | None = None) -> Q:
+    fields = fields_of(table) if actor is None else visible_fields(actor, table)
+    user_fields = [f.key for f in fields if f.type == "user"]
     if not user_fields:
         return Q(created_by_id=user_id)
     q = Q()
@@ -176,11 +179,11 @@ def items_between(
             _bounds(source, start, end)
         )
         if user_id is not None:
-            qs = qs.filter(user_q(source.table, user_id))
+            qs = qs.filter(user_q(source.table, user_id, actor))
         if extra_q and source.table.key in extra_q:
             qs = qs.filter(extra_q[source.table.key])
         for record in qs[:LIMIT]:
-            items.append(_item(source, record))
+            items.append(_item(source, mask_hidden(actor, source.table, record)))
     items.sort(key=lambda i: (i.day, i.time or "", i.title))
     return items
 

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from kartoteka.access.rights import visible_fields
 from kartoteka.calendar import services
 from kartoteka.calendar.ics import build_feed
 from kartoteka.calendar.sources import (
@@ -26,9 +27,8 @@ from kartoteka.calendar.sources import (
     items_between,
 )
 from kartoteka.core.actor import Actor
-from kartoteka.core.exceptions import KartotekaError, NotFound
+from kartoteka.core.exceptions import KartotekaError, NotFound, PermissionDenied
 from kartoteka.records.selectors import get_table
-from kartoteka.tables.modelfactory import fields_of
 
 VIEWS = {
     "month": gettext_lazy("Месяц"),
@@ -156,7 +156,7 @@ def calendar_page(request: HttpRequest) -> HttpResponse:
         "all_sources": available_sources(actor),
         "chosen_keys": {s.key for s in sources},
         "color_options": [
-            (s, [f for f in fields_of(s.table) if f.type == "choice"]) for s in sources
+            (s, [f for f in visible_fields(actor, s.table) if f.type == "choice"]) for s in sources
         ],
         "users": get_user_model().objects.filter(is_active=True).order_by("last_name", "username"),
         "user_param": user_param,
@@ -184,6 +184,8 @@ def move(request: HttpRequest) -> HttpResponse:
         services.move_item(actor, table, pk, request.POST.get("field", ""), day)
     except NotFound:
         raise Http404 from None
+    except PermissionDenied as exc:
+        return JsonResponse({"ok": False, "error": exc.message}, status=403)
     except KartotekaError as exc:
         return JsonResponse({"ok": False, "error": exc.message}, status=400)
     return JsonResponse({"ok": True})

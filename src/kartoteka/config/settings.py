@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "kartoteka.tables",
     "kartoteka.records",
     "kartoteka.accounts",
+    "kartoteka.access",
     "kartoteka.grids",
     "kartoteka.reports",
     "kartoteka.search",
@@ -112,6 +113,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "kartoteka.web.middleware.DomainErrorsMiddleware",
 ]
 
 ROOT_URLCONF = "kartoteka.config.urls"
@@ -161,6 +163,14 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
+# Log-in protection (kartoteka.access.login): failures per account and per address within the
+# lock period lock the log-in until they age out.
+KARTOTEKA_LOGIN_FAILURES_PER_ACCOUNT = int(
+    os.environ.get("KARTOTEKA_LOGIN_FAILURES_PER_ACCOUNT", 5)
+)
+KARTOTEKA_LOGIN_FAILURES_PER_IP = int(os.environ.get("KARTOTEKA_LOGIN_FAILURES_PER_IP", 20))
+KARTOTEKA_LOGIN_LOCK_SECONDS = int(os.environ.get("KARTOTEKA_LOGIN_LOCK_SECONDS", 900))
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -246,8 +256,9 @@ WEBFORM_MIN_SECONDS = float(os.environ.get("KARTOTEKA_WEBFORM_MIN_SECONDS", "3")
 WEBFORM_RATE_PER_IP = (int(os.environ.get("KARTOTEKA_WEBFORM_RATE_PER_IP", "5")), 600)
 WEBFORM_RATE_PER_FORM = (int(os.environ.get("KARTOTEKA_WEBFORM_RATE_PER_FORM", "200")), 600)
 WEBFORM_MAX_BYTES = 64 * 1024
-# Behind a reverse proxy: the header it puts the visitor's address in (e.g. X-Forwarded-For).
-WEBFORM_CLIENT_IP_HEADER = os.environ.get("KARTOTEKA_CLIENT_IP_HEADER", "")
+# Behind a reverse proxy: the header it puts the visitor's address in (e.g. X-Forwarded-For);
+# the log-in lock, the web forms' rate limits and the audit log count by that address.
+CLIENT_IP_HEADER = os.environ.get("KARTOTEKA_CLIENT_IP_HEADER", "")
 KARTOTEKA_BASE_URL = os.environ.get("KARTOTEKA_BASE_URL", "").rstrip("/")
 
 LOGGING = {

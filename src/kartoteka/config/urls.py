@@ -16,5 +16,6 @@ urlpatterns = [
     path("notifications/", include("kartoteka.notifications.urls")),
     path("calendar/", include("kartoteka.calendar.urls")),
     path("", include("kartoteka.imports.urls")),
+    path("settings/access/", include("kartoteka.access.urls")),
     path("", include("kartoteka.web.urls")),
 ]

@@ -26,9 +26,10 @@ from typing import Any
 
 from django.core.files.storage import default_storage
 from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
 
 from kartoteka.core.actor import Actor
-from kartoteka.core.exceptions import NotFound
+from kartoteka.core.exceptions import NotFound, PermissionDenied
 from kartoteka.crm.invoices import InvoiceTotals, company_vat, compute_totals, pick_default_company
 from kartoteka.crm.money_words import amount_in_words
 from kartoteka.records import selectors
@@ -233,18 +234,32 @@ def _company(actor: Actor, company_id: int | None) -> Any:
     return pick_default_company(selectors.base_queryset(actor, table))
 
 
-def build_invoice_document(actor: Actor, invoice_id: int) -> InvoiceDocument:
-    """Read an invoice and everything its printed form needs.
+def build_invoice_document(
+    actor: Actor, invoice_id: int, *, verb: str = "print"
+) -> InvoiceDocument:
+    """Read an invoice and everything its printed form needs. Fields hidden from the actor are
+    left empty in the document.
 
     Raises:
         NotFound: the invoice does not exist, is in the trash, or is not readable by ``actor``.
+        PermissionDenied: the actor may not print (``verb``: or send) invoices.
     """
+    from kartoteka.access import rights
+
     invoices = selectors.get_table(actor, "invoices")
     invoice = selectors.get_record(actor, invoices, invoice_id, include_deleted=False)
-    counterparty = selectors.get_record(
-        actor, selectors.get_table(actor, "counterparties"), invoice.counterparty_id
+    if not rights.can(actor, invoices, verb):
+        raise PermissionDenied(_("Нет права печатать и отправлять счета."))
+    selectors.mask_hidden(actor, invoices, invoice)
+    counterparties = selectors.get_table(actor, "counterparties")
+    counterparty = selectors.mask_hidden(
+        actor,
+        counterparties,
+        selectors.get_record(actor, counterparties, invoice.counterparty_id),
     )
     company = _company(actor, invoice.company_id)
+    if company is not None:
+        selectors.mask_hidden(actor, selectors.get_table(actor, "companies"), company)
     items = list(
         selectors.list_records(
             actor,

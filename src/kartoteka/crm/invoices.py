@@ -305,7 +305,7 @@ def send_invoice(actor: Actor, invoice_id: int, email: str = "") -> Delivery:
     from kartoteka.records.selectors import get_table
     from kartoteka.records.services import create_records
 
-    doc = build_invoice_document(actor, invoice_id)
+    doc = build_invoice_document(actor, invoice_id, verb="send")
     address = (email or "").strip() or (doc.buyer.email or "").strip()
     if not address:
         raise RuleViolation(
@@ -394,6 +394,7 @@ class PrintInvoiceAction(TableAction):
 
     table_key = "invoices"
     key = "print"
+    verb = "print"
     label: Any = gettext_lazy("Печать")
     style = "outline-secondary"
 
@@ -417,6 +418,7 @@ class InvoicePdfAction(TableAction):
 
     table_key = "invoices"
     key = "pdf"
+    verb = "print"
     label: Any = gettext_lazy("PDF")
     style = "outline-secondary"
 
@@ -441,6 +443,7 @@ class SendInvoiceAction(TableAction):
 
     table_key = "invoices"
     key = "send_email"
+    verb = "send"
     label: Any = gettext_lazy("Отправить по e-mail")
     style = "outline-primary"
     params = (

@@ -20,6 +20,7 @@ from kartoteka.core.exceptions import KartotekaError, NotFound
 from kartoteka.core.i18n import stored_text
 from kartoteka.crm.rules import CLIENT, stages, table
 from kartoteka.records import selectors
+from kartoteka.records.actions import require_action
 from kartoteka.records.services import create_records, update_records
 from kartoteka.tables.modelfactory import STATE_ACTIVE, model_for
 from kartoteka.tables.models import Sequence
@@ -77,6 +78,7 @@ def issue_invoice(actor: Actor, counterparty_id: int, *, due_days: int = 5) -> A
     """«Выписать счёт»: a new invoice of the counterparty and the done work row
     «Выставление счёта» → «Выписан счёт». Returns the invoice (opened next to add its items)."""
     counterparties = table("counterparties")
+    require_action(actor, counterparties, "issue_invoice")
     try:
         counterparty = selectors.get_record(actor, counterparties, counterparty_id)
     except NotFound:
@@ -140,6 +142,7 @@ def mark_invoices_paid(
     The payment rule (:class:`kartoteka.crm.rules.InvoicePaymentRules`) adds the work rows and
     makes the counterparties clients. Returns how many invoices became paid."""
     invoices = table("invoices")
+    require_action(actor, invoices, "mark_paid")
     acting = actor if actor.source.startswith("action:") else actor.via("action:mark_paid")
     qs = selectors.base_queryset(actor, invoices, state=None).filter(pk__in=invoice_ids)
     found = {pk: paid for pk, paid in qs.values_list("pk", "paid")}

@@ -21,15 +21,17 @@ CREDENTIALS_FILE = "admin-credentials.txt"
 
 
 def sync() -> list[str]:
-    """Bring groups, built-in tables and the shipped reminders up to date, and the sales
-    funnel's facts when they are missing or were written for other stages; idempotent."""
+    """Bring groups, built-in tables, the default rights and the shipped reminders up to date,
+    and the sales funnel's facts when they are missing or were written for other stages;
+    idempotent."""
+    from kartoteka.access.services import ensure_default_rights
     from kartoteka.notifications.reminders import ensure_default_reminders
 
     ensure_default_groups()
     created = sync_builtin_tables(CATEGORIES, TABLES)
     if funnel_facts.ensure_current() is not None:
         created.append("funnel facts")
-    return created + ensure_default_reminders()
+    return created + ensure_default_rights() + ensure_default_reminders()
 
 
 def init(verbosity: int = 1) -> list[str]:

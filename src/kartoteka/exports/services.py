@@ -33,7 +33,7 @@ from kartoteka.exports import writers
 from kartoteka.exports.columns import SYSTEM_KEYS, columns_for
 from kartoteka.exports.errors import ExportError
 from kartoteka.records.selectors import Condition, list_records
-from kartoteka.tables.modelfactory import STATE_ACTIVE, fields_of
+from kartoteka.tables.modelfactory import STATE_ACTIVE
 from kartoteka.tables.models import Table
 
 FORMATS = ("csv", "xlsx")
@@ -152,9 +152,17 @@ def export_records(
         )
     if actor.user is not None and not actor.user.is_active:
         raise PermissionDenied(_("Учётная запись отключена."))
-    # Access rights (SPEC §10: the «export» right, fields excluded from export, row filters)
-    # belong here and in the selector's base_queryset, once they exist.
-    table_fields = fields_of(table)
+    # Access rights (SPEC §10): the «export» right and the fields the group may export here;
+    # row filters and hidden fields in filters/sorts are the selector's.
+    from kartoteka.access import rights
+    from kartoteka.records.selectors import get_table
+
+    get_table(actor, table.key)  # NotFound when the table is not his to see
+    if not rights.can(actor, table, "export"):
+        raise PermissionDenied(
+            _("Нет права выгружать таблицу «%(table)s».") % {"table": table.label}
+        )
+    table_fields = rights.export_fields(actor, table)
     try:
         columns = columns_for(table_fields, None if fields is None else list(fields))
     except KeyError as exc:

@@ -9,7 +9,6 @@ from kartoteka.core.exceptions import KartotekaError, NotFound
 from kartoteka.grids.models import ColumnPreference, SavedView
 from kartoteka.grids.services import view_conditions
 from kartoteka.records.selectors import list_records
-from kartoteka.tables.modelfactory import fields_of
 from kartoteka.tables.models import Field, Table
 
 
@@ -47,8 +46,11 @@ def get_view(actor: Actor, table: Table, pk: int) -> SavedView:
 
 
 def grid_fields(actor: Actor, table: Table) -> list[Field]:
-    """The columns the user shows: his choice in his order, or the table's grid fields."""
-    fields = fields_of(table)
+    """The columns the user shows: his choice in his order, or the table's grid fields — only
+    fields his group may see in the grid."""
+    from kartoteka.access.rights import grid_fields_allowed
+
+    fields = grid_fields_allowed(actor, table)
     pref = None
     if actor.user is not None:
         pref = ColumnPreference.objects.filter(user=actor.user, table=table).first()

@@ -38,6 +38,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kartoteka.access import rights
 from kartoteka.core.actor import Actor
 from kartoteka.core.exceptions import (
     KartotekaError,
@@ -49,6 +50,7 @@ from kartoteka.core.exceptions import (
 from kartoteka.imports.models import ImportBatch, ImportTemplate
 from kartoteka.imports.options import ColumnMapping, ImportSettings
 from kartoteka.imports.readers import ImportFileError, TableFile, open_table_file
+from kartoteka.records import selectors
 from kartoteka.records import services as records
 from kartoteka.records.merge import KEEP_FILLED, OVERWRITE, merge_changes
 from kartoteka.records.models import RecordChange
@@ -157,10 +159,13 @@ def preview(
     )
 
 
-def suggest_mapping(headers: list[str], table: Table) -> list[ColumnMapping]:
-    """Columns whose header names a field (its label or key, case- and «ё»-insensitive)."""
+def suggest_mapping(
+    headers: list[str], table: Table, actor: Actor | None = None
+) -> list[ColumnMapping]:
+    """Columns whose header names a field (its label or key, case- and «ё»-insensitive) the
+    actor may import into."""
     by_name: dict[str, Field] = {}
-    for f in importable_fields(table):
+    for f in importable_fields(table, actor):
         by_name.setdefault(fold(f.key), f)
         by_name.setdefault(fold(str(f.label)), f)
     mapping = []
@@ -171,8 +176,15 @@ def suggest_mapping(headers: list[str], table: Table) -> list[ColumnMapping]:
     return mapping
 
 
-def importable_fields(table: Table) -> list[Field]:
-    return [f for f in fields_of(table) if not f.read_only and f.type != "file"]
+def importable_fields(table: Table, actor: Actor | None = None) -> list[Field]:
+    """Fields an import may fill; with ``actor``, only those his group may import into
+    (editable and not excluded from imports: never a hidden field)."""
+    allowed = None if actor is None else {f.key for f in rights.import_fields(actor, table)}
+    return [
+        f
+        for f in fields_of(table)
+        if not f.read_only and f.type != "file" and (allowed is None or f.key in allowed)
+    ]
 
 
 def suggest_template(table: Table, headers: list[str]) -> ImportTemplate | None:
@@ -221,7 +233,9 @@ class _Plan:
         self.headers = headers
         self.model = model_for(table)
         self.fields = {f.key: f for f in fields_of(table)}
-        mapping = settings.mapping or suggest_mapping(headers, table)
+        #: Fields the actor may import into; every other field of the table is refused by name.
+        self.allowed = {f.key for f in importable_fields(table, actor)}
+        mapping = settings.mapping or suggest_mapping(headers, table, actor)
         if not mapping:
             raise ImportFileError(
                 _(
@@ -230,7 +244,7 @@ class _Plan:
                 )
                 % {
                     "table": table.label,
-                    "fields": ", ".join(str(f.label) for f in importable_fields(table)),
+                    "fields": ", ".join(str(f.label) for f in importable_fields(table, actor)),
                 }
             )
         self.columns: dict[str, list[int]] = {}
@@ -262,16 +276,21 @@ class _Plan:
         self._link_cache: dict[tuple[str, str], int | None] = {}
 
     def _field(self, key: str) -> Field:
-        f = self.fields.get(key)
+        hidden = rights.hidden_keys(self.actor, self.table)
+        f = self.fields.get(key) if key not in hidden else None
         if f is None:
-            by_label = {fold(str(x.label)): x for x in self.fields.values()}
+            by_label = {fold(str(x.label)): x for x in self.fields.values() if x.key not in hidden}
             f = by_label.get(fold(key))
         if f is None:
             raise ImportFileError(
                 _("В таблице «%(table)s» нет поля «%(field)s».")
                 % {"table": self.table.label, "field": key}
             )
-        if f.read_only or f.type == "file":
+        if f.read_only or f.type == "file" or f.key not in self.allowed:
+            if not (f.read_only or f.type == "file"):
+                raise ImportFileError(
+                    _("Поле «%(field)s» вам недоступно для импорта.") % {"field": f.label}
+                )
             raise ImportFileError(
                 _("Поле «%(field)s» заполняется автоматически; импортировать в него нельзя.")
                 % {"field": f.label}
@@ -583,7 +602,10 @@ class _Run:
         key_attname = attnames[key.key]
         for start in range(0, len(wanted), 900):
             part = wanted[start : start + 900]
-            rows = self.plan.model.objects.filter(**{f"{key_attname}__in": part}).values_list(
+            # Through the read path: a record outside the actor's row filter is not "found"
+            # (the dry run never describes it), and only fields he may import are compared.
+            readable = selectors.base_queryset(self.actor, self.table, state=None)
+            rows = readable.filter(**{f"{key_attname}__in": part}).values_list(
                 "pk", "record_state", *[attnames[n] for n in names]
             )
             for pk, state, *values in rows:

@@ -18,6 +18,7 @@ from typing import Any, cast
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -29,6 +30,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
+from kartoteka.access import rights
 from kartoteka.core.actor import Actor
 from kartoteka.core.exceptions import KartotekaError, NotFound
 from kartoteka.imports import services, wizard
@@ -71,10 +73,15 @@ def _actor(request: HttpRequest) -> Actor:
 
 
 def _table(request: HttpRequest, key: str) -> Table:
+    """The table by key: 404 when the user may not view it, 403 without the «import» right."""
+    actor = _actor(request)
     try:
-        return selectors.get_table(_actor(request), key)
+        table = selectors.get_table(actor, key)
     except NotFound:
         raise Http404 from None
+    if not rights.can(actor, table, "import"):
+        raise DjangoPermissionDenied
+    return table
 
 
 def _upload(request: HttpRequest, key: str, token: str) -> tuple[Table, wizard.Upload]:
@@ -308,7 +315,7 @@ def mapping_step(request: HttpRequest, key: str, token: str) -> HttpResponse:
     except ImportFileError as exc:
         messages.error(request, exc.message)
         return redirect(_step_url("file", table, upload))
-    fields = services.importable_fields(table)
+    fields = services.importable_fields(table, _actor(request))
     settings = upload.import_settings
     error = ""
     if request.method == "POST":
@@ -331,7 +338,7 @@ def mapping_step(request: HttpRequest, key: str, token: str) -> HttpResponse:
             error = exc.message
         else:
             return redirect(_step_url("duplicates", table, upload))
-    current = _current_mapping(settings, headers, table)
+    current = _current_mapping(_actor(request), settings, headers, table)
     columns = [
         {
             "index": index,
@@ -349,11 +356,13 @@ def mapping_step(request: HttpRequest, key: str, token: str) -> HttpResponse:
     )
 
 
-def _current_mapping(settings: ImportSettings, headers: list[str], table: Table) -> dict[int, str]:
+def _current_mapping(
+    actor: Actor, settings: ImportSettings, headers: list[str], table: Table
+) -> dict[int, str]:
     """Column index → field key: the saved mapping (matched by header when the file has one),
     else the suggestion from the headers."""
     if not settings.mapping:
-        return {m.column: m.field for m in services.suggest_mapping(headers, table)}
+        return {m.column: m.field for m in services.suggest_mapping(headers, table, actor)}
     lowered = [h.strip().lower() for h in headers]
     out = {}
     for item in settings.mapping:
@@ -414,7 +423,8 @@ def _default_widgets(table: Table, settings: ImportSettings, user: Any) -> list[
     mapped = {m.field for m in settings.mapping}
     users = None
     out = []
-    for f in services.importable_fields(table):
+    actor = Actor.for_user(user, source="import")
+    for f in services.importable_fields(table, actor):
         if f.key in mapped:
             continue
         value = settings.defaults.get(f.key, "")
@@ -442,7 +452,7 @@ def _initial_defaults(table: Table, settings: ImportSettings, user: Any) -> dict
     current user, «Импорт» for a choice field that has such an option."""
     mapped = {m.field for m in settings.mapping}
     out: dict[str, str] = {}
-    for f in services.importable_fields(table):
+    for f in services.importable_fields(table, Actor.for_user(user, source="import")):
         if f.key in mapped:
             continue
         spec = f.default if isinstance(f.default, dict) else {}
@@ -461,7 +471,7 @@ def defaults_step(request: HttpRequest, key: str, token: str) -> HttpResponse:
     if request.method == "POST":
         mapped = {m.field for m in settings.mapping}
         defaults = {}
-        for f in services.importable_fields(table):
+        for f in services.importable_fields(table, _actor(request)):
             text = request.POST.get(f"d-{f.key}", "").strip()
             if not text or f.key in mapped:
                 continue

@@ -29,12 +29,14 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
+from kartoteka.access import rights
 from kartoteka.core.actor import Actor
+from kartoteka.core.exceptions import NotFound
 from kartoteka.core.i18n import stored_text
 from kartoteka.grids.services import view_conditions
 from kartoteka.notifications.models import Reminder, ReminderFiring
-from kartoteka.notifications.services import notify
-from kartoteka.records.selectors import Condition, list_records
+from kartoteka.notifications.services import Message, notify_each
+from kartoteka.records.selectors import Condition, base_queryset, list_records
 from kartoteka.tables.modelfactory import fields_of
 from kartoteka.tables.models import Table
 
@@ -126,17 +128,41 @@ class _Values(dict):
         return "{" + key + "}"
 
 
-def render_message(template: str, table: Table, record: Any) -> str:
-    """The message with ``{field}`` placeholders replaced by the record's displayed values."""
+def render_message(
+    template: str, table: Table, record: Any, hidden: set[str] | frozenset[str] = frozenset()
+) -> str:
+    """The message with ``{field}`` placeholders replaced by the record's displayed values
+    (``—`` for the ``hidden`` fields: the recipient may not see them)."""
     values = _Values(id=str(record.pk))
     for field in fields_of(table):
         ft = field.field_type
         value = getattr(record, field.key)
-        values[field.key] = ft.display(field, value) if value not in (None, "") else "—"
+        shown = value not in (None, "") and field.key not in hidden
+        values[field.key] = ft.display(field, value) if shown else "—"
     try:
         return string.Formatter().vformat(template, (), values)
     except (ValueError, IndexError):
         return template
+
+
+def messages_for(reminder: Reminder, record: Any) -> list[Message]:
+    """One message per recipient who may read the record (access rights: its table, its row
+    filter), its placeholders filled with the fields he may see."""
+    table = reminder.table
+    kind = f"reminder:{reminder.pk}"
+    out = []
+    users = get_user_model().objects.filter(pk__in=recipients_of(reminder, record))
+    for user in users.order_by("pk"):
+        actor = Actor.for_user(user, source="reminder")
+        try:
+            readable = base_queryset(actor, table, state=None).filter(pk=record.pk).exists()
+        except NotFound:
+            readable = False
+        if not readable:
+            continue
+        text = render_message(reminder.message, table, record, rights.hidden_keys(actor, table))
+        out.append(Message(user.pk, text, table, record.pk, kind))
+    return out
 
 
 def fire(reminder: Reminder, record: Any, moment: dt.datetime, now: dt.datetime) -> bool:
@@ -146,12 +172,8 @@ def fire(reminder: Reminder, record: Any, moment: dt.datetime, now: dt.datetime)
             ReminderFiring.objects.create(
                 reminder=reminder, record_id=record.pk, moment=moment, fired_at=now
             )
-            notify(
-                recipients_of(reminder, record),
-                render_message(reminder.message, reminder.table, record),
-                table=reminder.table,
-                record_id=record.pk,
-                kind=f"reminder:{reminder.pk}",
+            notify_each(
+                messages_for(reminder, record),
                 in_app=reminder.in_app,
                 email=True if reminder.by_email else (None if reminder.in_app else False),
                 now=now,

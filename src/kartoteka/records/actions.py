@@ -47,6 +47,8 @@ class TableAction(ABC):
     label: Any = ""  # text or a lazy translation
     many: bool = False
     style: str = "primary"
+    #: A table verb the action needs besides its own right (``"print"``, ``"send"``).
+    verb: str = ""
     confirm: Any = ""
     params: tuple[ActionParam, ...] = ()
 
@@ -62,6 +64,46 @@ class TableAction(ABC):
 
 
 table_actions: Registry[TableAction] = Registry("table_actions")
+
+
+def run_action(
+    actor: Actor, table: Table, action: TableAction, ids: list[int], params: dict[str, Any]
+) -> ActionResult:
+    """Run ``action`` on ``ids`` with the actor's rights checked: the action's right on the
+    table (``PermissionDenied``) and every record readable by him (``NotFound``). Pages and the
+    API run actions through here."""
+    from django.utils.translation import gettext as _
+
+    from kartoteka.core.exceptions import NotFound
+    from kartoteka.records.selectors import base_queryset
+
+    require_action(actor, table, action)
+    wanted = set(ids)
+    readable = base_queryset(actor, table, state=None).filter(pk__in=wanted)
+    if set(readable.values_list("pk", flat=True)) != wanted:
+        raise NotFound(_("Некоторые записи не найдены."))
+    return action.run(actor, table, ids, params)
+
+
+def require_action(actor: Actor, table: Table, action: TableAction | str) -> None:
+    """``PermissionDenied`` unless the actor may run ``action`` on ``table``."""
+    from django.utils.translation import gettext as _
+
+    from kartoteka.access import rights
+    from kartoteka.core.exceptions import PermissionDenied
+    from kartoteka.records.selectors import get_table
+
+    get_table(actor, table.key)  # NotFound for a table he may not view
+    if not rights.can_action(actor, table, action):
+        label = getattr(action, "label", action)
+        raise PermissionDenied(_("Нет права на действие «%(action)s».") % {"action": label})
+
+
+def allowed_actions(actor: Actor, table: Table) -> list[TableAction]:
+    """The table's actions the actor may run (the buttons a page shows)."""
+    from kartoteka.access import rights
+
+    return [a for a in actions_for(table) if rights.can_action(actor, table, a)]
 
 
 def actions_for(table: Table) -> list[TableAction]:

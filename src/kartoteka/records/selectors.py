@@ -1,8 +1,10 @@
 """The one read path for records of every table.
 
 Pages, exports, reports, search and the API build their querysets here from filters, sort,
-search and the caller. Access rights plug in at :func:`base_queryset`, the single place every
-read passes through.
+search and the caller. Access rights are enforced here (SPEC §10): :func:`base_queryset`, the
+single place every read passes through, refuses a table the actor may not view (``NotFound``)
+and applies the group's row filter as SQL (subtables through their parent link); a filter, sort
+or search on a field hidden from the actor is refused; history leaves hidden fields out.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import F, Q, QuerySet
 from django.utils.translation import gettext as _
 
+from kartoteka.access import rights
 from kartoteka.core.actor import Actor
 from kartoteka.core.exceptions import FieldError as FieldErrorInfo
 from kartoteka.core.exceptions import NotFound, RecordValidationError
@@ -36,9 +39,16 @@ class Condition:
 
 
 def base_queryset(actor: Actor, table: Table, *, state: str | None = STATE_ACTIVE) -> QuerySet:
-    """All records of ``table`` the actor may read, in ``state`` (``None``: every state)."""
+    """All records of ``table`` the actor may read, in ``state`` (``None``: every state).
+
+    ``NotFound`` when the actor may not view the table at all."""
+    if not rights.can(actor, table, "view"):
+        raise NotFound(_("Таблица «%(key)s» не найдена.") % {"key": table.key})
     model = model_for(table)
     qs = model.objects.all()
+    confined = rights.row_q(actor, table)
+    if confined is not None:
+        qs = qs.filter(confined)
     if state is not None:
         if state not in STATES:
             raise NotFound(_("Неизвестное состояние записей."))
@@ -72,6 +82,11 @@ def list_records(
     """
     qs = base_queryset(actor, table, state=state)
     fields = {f.key: f for f in fields_of(table)}
+    hidden = rights.hidden_keys(actor, table)
+    conditions = list(conditions)
+    ordering = list(ordering)
+    _refuse_hidden(fields, hidden, conditions, ordering, parent)
+    fields = {k: f for k, f in fields.items() if k not in hidden}
     if parent is not None:
         key, pk = parent
         link = fields.get(key)
@@ -85,10 +100,75 @@ def list_records(
         qs = qs.filter(q)
     if search.strip():
         # The search index answers it (kartoteka.search): case folded, «ё» = «е», phones by digits.
-        qs = qs.filter(search_filter(table, search))
+        qs = qs.filter(search_q(actor, table, search))
     qs = qs.order_by(*_ordering(fields, ordering))
     related = [*relation_fields(table), "created_by", "updated_by"]
     return qs.select_related(*related)
+
+
+def _refuse_hidden(
+    fields: dict[str, Field],
+    hidden: set[str],
+    conditions: list[Condition],
+    ordering: list[str],
+    parent: tuple[str, int] | None,
+) -> None:
+    """A filter or a sort on a hidden field is refused, never silently dropped: a count of the
+    matching records would reveal the hidden values."""
+    if not hidden:
+        return
+    errors = [
+        FieldErrorInfo(
+            cond.field,
+            _("Поле «%(key)s» вам недоступно: по нему нельзя фильтровать.") % {"key": cond.field},
+            "hidden_field",
+            index,
+        )
+        for index, cond in enumerate(conditions)
+        if cond.field in hidden
+    ]
+    errors += [
+        FieldErrorInfo(
+            item.lstrip("-"),
+            _("Поле «%(key)s» вам недоступно: по нему нельзя сортировать.")
+            % {"key": item.lstrip("-")},
+            "hidden_field",
+        )
+        for item in ordering
+        if item.lstrip("-") in hidden
+    ]
+    if parent is not None and parent[0] in hidden:
+        errors.append(FieldErrorInfo(parent[0], _("Поле вам недоступно."), "hidden_field"))
+    if errors:
+        raise RecordValidationError(errors)
+
+
+def search_q(actor: Actor, table: Table, text: str, *, by_id: bool = True) -> Q:
+    """The quick-search condition for the actor: the search index, and — when fields are hidden
+    from him — the words must occur in fields he can see."""
+    q = search_filter(table, text, by_id=by_id)
+    hidden = rights.hidden_keys(actor, table)
+    if hidden:
+        visible = {f.key: f for f in fields_of(table) if f.key not in hidden}
+        q &= _visible_search_q(visible, text)
+    return q
+
+
+def _visible_search_q(fields: dict[str, Field], search: str) -> Q:
+    """With hidden fields, every word must also occur in a *visible* field, so a search never
+    finds a record by a value the actor cannot see (stricter than the index: no «ё» folding)."""
+    texts = [
+        f.key
+        for f in fields.values()
+        if f.field_type.searchable and not f.field_type.is_relation and f.type != "file"
+    ]
+    combined = Q()
+    for word in search.split():
+        any_field = Q(pk=int(word)) if word.isdigit() else Q(pk__in=[])
+        for key in texts:
+            any_field |= Q(**{f"{key}__icontains": word})
+        combined &= any_field
+    return combined
 
 
 def _conditions_q(
@@ -149,14 +229,81 @@ def get_record(actor: Actor, table: Table, pk: int, *, include_deleted: bool = T
     return record
 
 
+def mask_hidden(actor: Actor, table: Table, record: Any) -> Any:
+    """Blank, in memory, the fields of a loaded record that are hidden from the actor — for
+    code that reads records whole (documents, serializers). Returns the record."""
+    hidden = rights.hidden_keys(actor, table)
+    if not hidden:
+        return record
+    for field in fields_of(table):
+        if field.key in hidden:
+            attname = record._meta.get_field(field.key).attname
+            setattr(record, attname, None)
+            record._state.fields_cache.pop(field.key, None)
+    return record
+
+
+def mask_unreadable_links(actor: Actor, table: Table, records: list[Any]) -> list[Any]:
+    """Empty, in memory, the links of loaded records that point at records the actor may not
+    read, so a page never shows their titles (a task of another manager's client shows no
+    client). One query per link field whose target is confined; subtable links are skipped (their
+    rows are already confined to readable parents). Returns ``records``."""
+    if actor.is_admin or not records:
+        return records
+    for field in fields_of(table):
+        if field.type != "link" or field.link_table is None or field.options.get("subtable"):
+            continue
+        target = field.link_table
+        viewable = rights.can(actor, target, "view")
+        if viewable and rights.row_q(actor, target) is None:
+            continue
+        attname = f"{field.key}_id"
+        ids = {getattr(r, attname) for r in records} - {None}
+        if not ids:
+            continue
+        readable = (
+            set(
+                base_queryset(actor, target, state=None)
+                .filter(pk__in=ids)
+                .values_list("pk", flat=True)
+            )
+            if viewable
+            else set()
+        )
+        for record in records:
+            if getattr(record, attname) not in readable and getattr(record, attname) is not None:
+                setattr(record, attname, None)
+                record._state.fields_cache.pop(field.key, None)
+    return records
+
+
 def paginate(qs: QuerySet, page: int | str | None, per_page: int = 50) -> Page:
     return Paginator(qs, per_page).get_page(page)
 
 
-def get_history(actor: Actor, table: Table, pk: int) -> QuerySet:
-    """The history of a record, newest first."""
+def get_history(actor: Actor, table: Table, pk: int, *, limit: int | None = None) -> list[Any]:
+    """The history of a record, newest first; changes of fields hidden from the actor are left
+    out (an entry that changed only hidden fields is left out whole)."""
     get_record(actor, table, pk)
-    return RecordChange.objects.filter(table=table, record_id=pk).select_related("user")
+    qs = RecordChange.objects.filter(table=table, record_id=pk).select_related("user")
+    entries = list(qs[:limit] if limit is not None else qs)
+    hidden = rights.hidden_keys(actor, table)
+    if not hidden:
+        return entries
+    out = []
+    for entry in entries:
+        changes = entry.changes or {}
+        kept = {k: v for k, v in changes.items() if k not in hidden}
+        if changes and not kept:
+            continue
+        entry.changes = kept
+        out.append(entry)
+    return out
+
+
+def visible_subtables(actor: Actor, table: Table) -> list[Field]:
+    """The subtables of ``table`` the actor may view (card sections)."""
+    return [f for f in subtables_of(table) if rights.can(actor, f.table, "view")]
 
 
 def subtables_of(table: Table) -> list[Field]:
@@ -170,10 +317,12 @@ def subtables_of(table: Table) -> list[Field]:
 
 def get_table(actor: Actor, key: str) -> Table:
     table = Table.objects.filter(key=key).select_related("category").first()
-    if table is None:
+    if table is None or not rights.can(actor, table, "view"):
         raise NotFound(_("Таблица «%(key)s» не найдена.") % {"key": key})
     return table
 
 
 def list_tables(actor: Actor) -> list[Table]:
-    return list(Table.objects.select_related("category").order_by("category__position", "position"))
+    """The tables the actor may view, in menu order."""
+    tables = Table.objects.select_related("category").order_by("category__position", "position")
+    return [t for t in tables if rights.can(actor, t, "view")]

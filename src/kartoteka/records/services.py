@@ -27,6 +27,8 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kartoteka.access import rights
+from kartoteka.access.models import EDITABLE, HIDDEN
 from kartoteka.core.actor import Actor
 from kartoteka.core.exceptions import (
     FieldError,
@@ -58,6 +60,77 @@ WRITE_CHUNK = 5000
 def _require_user(actor: Actor) -> None:
     if actor.user is not None and not actor.user.is_active:
         raise PermissionDenied(_("Учётная запись отключена."))
+
+
+def _require(actor: Actor, table: Table, verb: str) -> None:
+    """Access rights of a write (SPEC §10): the table verb, and ``bulk_edit``/``import`` for
+    writes arriving through those paths. Writes a rule makes for someone are its own."""
+    if rights.privileged(actor):
+        return
+    if not rights.can(actor, table, "view"):
+        raise NotFound(_("Таблица «%(key)s» не найдена.") % {"key": table.key})
+    needed = [verb]
+    if actor.source == "bulk":
+        needed.append("bulk_edit")
+    if actor.source.startswith("import"):
+        needed.append("import")
+    for v in needed:
+        if not rights.can(actor, table, v):
+            raise PermissionDenied(
+                _("Нет права «%(verb)s» на таблицу «%(table)s».")
+                % {"verb": _verb_label(v), "table": table.label}
+            )
+
+
+def _verb_label(verb: str) -> str:
+    from kartoteka.access.models import VERB_LABELS
+
+    return str(VERB_LABELS.get(verb, verb))
+
+
+def _readable(actor: Actor, table: Table, *, state: str | None = None) -> Any:
+    """The records the actor may touch: all of them for privileged writes, else the selector's
+    (a record outside the row filter is ``NotFound``, exactly as when reading it)."""
+    if rights.privileged(actor):
+        qs = model_for(table).objects.all()
+        return qs if state is None else qs.filter(record_state=state)
+    from kartoteka.records.selectors import base_queryset
+
+    return base_queryset(actor, table, state=state)
+
+
+def _check_confined(actor: Actor, table: Table, ids: list[int]) -> None:
+    """After a write (inside its transaction): the records must still be within the actor's
+    rows — nobody creates or moves a record out of his own reach."""
+    if rights.privileged(actor) or not ids:
+        return
+    q = rights.row_q(actor, table)
+    if q is None:
+        return
+    inside = model_for(table).objects.filter(pk__in=ids).filter(q).count()
+    if inside != len(set(ids)):
+        raise PermissionDenied(
+            _("Запись вышла бы за пределы доступных вам записей таблицы «%(table)s».")
+            % {"table": table.label}
+        )
+
+
+def _field_refusal(actor: Actor, table: Table, field: Field) -> tuple[str, str] | None:
+    """Why the actor may not write ``field`` (code, message), by his group's field rights."""
+    if rights.privileged(actor) or actor.source.startswith("action:"):
+        return None
+    access = rights.table_access(actor, table).field(field.key)
+    if access.access == HIDDEN:
+        return "unknown_field", _("Нет такого поля.")
+    if access.access != EDITABLE:
+        return "read_only", _("Поле «%(label)s» вам доступно только для чтения.") % {
+            "label": field.label
+        }
+    if actor.source.startswith("import") and not access.in_import:
+        return "not_importable", _("Поле «%(label)s» не принимается из импорта.") % {
+            "label": field.label
+        }
+    return None
 
 
 def _attname(model: Any, key: str) -> str:
@@ -100,7 +173,13 @@ def _default_value(actor: Actor, table: Table, field: Field) -> Any:
 
 
 def _coerce(
-    actor: Actor, fields: dict[str, Field], values: Mapping[str, Any], row: int, *, system: bool
+    actor: Actor,
+    fields: dict[str, Field],
+    values: Mapping[str, Any],
+    row: int,
+    *,
+    system: bool,
+    table: Table | None = None,
 ) -> tuple[dict[str, Any], list[FieldError]]:
     cleaned: dict[str, Any] = {}
     errors: list[FieldError] = []
@@ -108,6 +187,10 @@ def _coerce(
         field = fields.get(key)
         if field is None:
             errors.append(FieldError(key, _("Нет такого поля."), "unknown_field", row, value))
+            continue
+        refusal = None if table is None else _field_refusal(actor, table, field)
+        if refusal is not None:
+            errors.append(FieldError(key, refusal[1], refusal[0], row, value))
             continue
         if field.read_only and not system:
             errors.append(
@@ -131,18 +214,33 @@ def _coerce(
 
 
 def _known(
-    actor: Actor, fields: dict[str, Field], values: Mapping[str, Any], row: int
+    actor: Actor,
+    table: Table,
+    fields: dict[str, Field],
+    values: Mapping[str, Any],
+    row: int,
+    refused: dict[str, bool],
 ) -> tuple[dict[str, Any], list[FieldError]]:
-    """Prepared values: only unknown and read-only fields are refused."""
-    if all(key in fields and (actor.is_system or not fields[key].read_only) for key in values):
+    """Prepared values: only unknown, read-only and (by the group's field rights) unwritable
+    fields are refused. ``refused`` caches the verdict per field key across a batch's rows."""
+    for key in values:
+        if key not in refused:
+            field = fields.get(key)
+            refused[key] = (
+                field is None
+                or (field.read_only and not actor.is_system)
+                or _field_refusal(actor, table, field) is not None
+            )
+    if not any(refused[key] for key in values):
         return dict(values), []
-    cleaned = {k: v for k, v in values.items() if k in fields and not fields[k].read_only}
+    cleaned = {k: v for k, v in values.items() if not refused[k]}
     _cleaned, errors = _coerce(
         actor,
         fields,
-        {k: v for k, v in values.items() if k not in cleaned},
+        {k: v for k, v in values.items() if refused[k]},
         row,
         system=actor.is_system,
+        table=table,
     )
     cleaned.update(_cleaned)
     return cleaned, errors
@@ -227,7 +325,10 @@ def _check_unique(
 
 
 def _check_links(
-    fields: dict[str, Field], changes: list[RowChange], errors: list[FieldError]
+    fields: dict[str, Field],
+    changes: list[RowChange],
+    errors: list[FieldError],
+    actor: Actor | None = None,
 ) -> None:
     for field in fields.values():
         if field.type not in ("link", "user"):
@@ -237,9 +338,18 @@ def _check_links(
             continue
         if field.type == "link":
             assert field.link_table is not None  # links always have a target (add_field checks)
-            target = model_for(field.link_table)
+            # A link may only point at a record the actor can read (a subtable row of another
+            # manager's client is refused here, as that client is NotFound to him).
+            try:
+                readable = (
+                    _readable(actor, field.link_table)
+                    if actor is not None
+                    else model_for(field.link_table).objects.all()
+                )
+            except NotFound:
+                readable = model_for(field.link_table).objects.none()
             found = set(
-                target.objects.filter(pk__in=ids)
+                readable.filter(pk__in=ids)
                 .exclude(record_state=STATE_DELETED)
                 .values_list("pk", flat=True)
             )
@@ -328,7 +438,7 @@ def _validate(ctx: RuleContext, changes: list[RowChange], errors: list[FieldErro
     rules.prepare(ctx, changes)
     _check_required(ctx.fields, changes, errors)
     _check_unique(ctx.model, ctx.fields, changes, errors)
-    _check_links(ctx.fields, changes, errors)
+    _check_links(ctx.fields, changes, errors, ctx.actor)
     if errors:
         raise RecordValidationError(errors)
     rules.clean(ctx, changes)
@@ -350,14 +460,18 @@ def create_records(
     check, rule and the history still run.
     """
     _require_user(actor)
+    _require(actor, table, "add")
     ctx = _context(actor, table, "create")
     errors: list[FieldError] = []
     changes: list[RowChange] = []
+    refused: dict[str, bool] = {}
     for index, row in enumerate(rows):
         if prepared:
-            cleaned, row_errors = _known(actor, ctx.fields, row, index)
+            cleaned, row_errors = _known(actor, table, ctx.fields, row, index, refused)
         else:
-            cleaned, row_errors = _coerce(actor, ctx.fields, row, index, system=actor.is_system)
+            cleaned, row_errors = _coerce(
+                actor, ctx.fields, row, index, system=actor.is_system, table=table
+            )
         errors.extend(row_errors)
         changes.append(RowChange(index=index, values=cleaned))
     with transaction.atomic():
@@ -387,6 +501,7 @@ def create_records(
             _raise_integrity(exc)
         for change, obj in zip(changes, created, strict=True):
             change.record = obj
+        _check_confined(actor, table, [obj.pk for obj in created])
         search.index_records(table, created, created=True)
         _history_rows(
             ctx,
@@ -487,20 +602,24 @@ def update_records(
     refused (restore them first). ``prepared`` as in :func:`create_records`.
     """
     _require_user(actor)
+    _require(actor, table, "edit")
     items = list(updates.items()) if isinstance(updates, Mapping) else list(updates)
     ctx = _context(actor, table, "update")
     ids = [pk for pk, _values in items]
-    records = {r.pk: r for r in ctx.model.objects.filter(pk__in=ids)}
+    records = {r.pk: r for r in _readable(actor, table).filter(pk__in=ids)}
     errors: list[FieldError] = []
     changes: list[RowChange] = []
+    refused: dict[str, bool] = {}
     for index, (pk, values) in enumerate(items):
         record = records.get(pk)
         if record is None or record.record_state == STATE_DELETED:
             raise NotFound(_("Запись №%(pk)s не найдена.") % {"pk": pk})
         if prepared:
-            cleaned, row_errors = _known(actor, ctx.fields, values, index)
+            cleaned, row_errors = _known(actor, table, ctx.fields, values, index, refused)
         else:
-            cleaned, row_errors = _coerce(actor, ctx.fields, values, index, system=actor.is_system)
+            cleaned, row_errors = _coerce(
+                actor, ctx.fields, values, index, system=actor.is_system, table=table
+            )
         errors.extend(row_errors)
         old = current_values(record, [ctx.fields[k] for k in cleaned])
         diff = {k: v for k, v in cleaned.items() if not _same(ctx.fields[k], old[k], v)}
@@ -510,6 +629,7 @@ def update_records(
         _store_files(table, ctx.fields, changes)
         changes = [c for c in changes if c.values]
         _write_updates(ctx, changes)
+        _check_confined(actor, table, [c.record.pk for c in changes])
         rules_for(table).after_save(ctx, changes)
         _run_callbacks(ctx)
     return [records[pk] for pk, _values in items]
@@ -603,15 +723,27 @@ def _write_updates(ctx: RuleContext, changes: list[RowChange]) -> None:
 # -- state changes -----------------------------------------------------------------------------
 
 
+#: The verb each state change needs: into a state, or (restoring) out of it.
+STATE_VERBS = {STATE_ARCHIVED: "archive", STATE_DELETED: "delete"}
+
+
 def _set_state(actor: Actor, table: Table, ids: list[int], state: str, action: str) -> int:
     _require_user(actor)
+    if state in STATE_VERBS:
+        _require(actor, table, STATE_VERBS[state])
+    else:
+        _require(actor, table, "view")
     ctx = _context(actor, table, action)
-    records = list(ctx.model.objects.filter(pk__in=ids))
+    records = list(_readable(actor, table).filter(pk__in=ids))
     if len(records) != len(set(ids)):
         raise NotFound(_("Некоторые записи не найдены."))
     records = [r for r in records if r.record_state != state]
     if not records:
         return 0
+    if state == STATE_ACTIVE:
+        for old_state in {r.record_state for r in records}:
+            if old_state in STATE_VERBS:
+                _require(actor, table, STATE_VERBS[old_state])
     rules = rules_for(table)
     with transaction.atomic():
         rules.clean_state(ctx, records, state)
@@ -657,7 +789,7 @@ def purge_records(actor: Actor, table: Table, ids: list[int]) -> int:
     if not actor.is_admin:
         raise PermissionDenied(_("Удалять записи навсегда может только администратор."))
     ctx = _context(actor, table, "purge")
-    records = list(ctx.model.objects.filter(pk__in=ids))
+    records = list(_readable(actor, table).filter(pk__in=ids))
     if not records:
         return 0
     rules = rules_for(table)

@@ -25,6 +25,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from kartoteka.access import rights
 from kartoteka.core.actor import Actor
 from kartoteka.core.exceptions import KartotekaError, RecordValidationError, RuleViolation
 from kartoteka.records import services
@@ -81,7 +82,8 @@ def upsert_records(
     an unknown policy); problems of single rows are in the result's ``errors``.
     """
     fields = {f.key: f for f in fields_of(table)}
-    key_field = fields.get(key)
+    # A field hidden from the actor is no key for him: matching on it would reveal its values.
+    key_field = fields.get(key) if key not in rights.hidden_keys(actor, table) else None
     if key_field is None:
         raise RecordValidationError(
             [services.FieldError("key", _("Нет поля «%(key)s».") % {"key": key}, "unknown_field")]

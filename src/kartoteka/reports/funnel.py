@@ -223,6 +223,9 @@ def compute_funnel(
     Raises:
         ReportError: an unknown mode or ``date_from`` after ``date_to``.
     """
+    from kartoteka.reports.access import FUNNEL_FIELDS, require_fields
+
+    require_fields(actor, FUNNEL_FIELDS)
     query = _FunnelQuery(actor, Period(date_from, date_to), managers, mode)
     stages = query.stages
     tally = _FactsQuery(query).tally() if _FactsQuery.usable(query) else _tally_work_log(query)
@@ -292,6 +295,9 @@ def funnel_members(
     Raises:
         ReportError: an unknown mode or stage, or ``date_from`` after ``date_to``.
     """
+    from kartoteka.reports.access import FUNNEL_FIELDS, require_fields
+
+    require_fields(actor, FUNNEL_FIELDS)
     query = _FunnelQuery(actor, Period(date_from, date_to), managers, mode)
     index = next((s.index for s in query.stages if s.key == stage), None)
     if index is None:

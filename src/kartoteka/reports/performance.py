@@ -96,6 +96,9 @@ def compute_performance(
     Raises:
         ReportError: ``date_from`` after ``date_to``.
     """
+    from kartoteka.reports.access import PERFORMANCE_FIELDS, require_fields
+
+    require_fields(actor, PERFORMANCE_FIELDS)
     if date_from > date_to:
         raise ReportError(_("Начало периода позже его конца."), code="bad_period")
     period = Period(date_from, date_to)

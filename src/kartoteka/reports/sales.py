@@ -99,6 +99,9 @@ def compute_sales(
     Raises:
         ReportError: ``date_from`` after ``date_to``.
     """
+    from kartoteka.reports.access import SALES_FIELDS, require_fields
+
+    require_fields(actor, SALES_FIELDS)
     if date_from > date_to:
         raise ReportError(_("Начало периода позже его конца."), code="bad_period")
     period = Period(date_from, date_to)

@@ -11,9 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from kartoteka.core.actor import Actor
-from kartoteka.records.selectors import base_queryset, list_tables, relation_fields
+from kartoteka.records.selectors import base_queryset, list_tables, relation_fields, search_q
 from kartoteka.search import backends
-from kartoteka.search.query import search_filter
 from kartoteka.search.text import parse_query
 from kartoteka.tables.models import Table
 
@@ -46,7 +45,7 @@ def search_everywhere(actor: Actor, text: str, *, per_table: int = PER_TABLE) ->
     for table in list_tables(actor):
         if table.pk not in candidates:
             continue
-        qs = base_queryset(actor, table).filter(search_filter(table, text, by_id=False))
+        qs = base_queryset(actor, table).filter(search_q(actor, table, text, by_id=False))
         total = qs.count()
         if not total:
             continue

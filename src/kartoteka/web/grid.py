@@ -16,12 +16,20 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from kartoteka.access import rights
+from kartoteka.access.models import VERBS
+from kartoteka.access.rights import editable_fields, visible_fields
 from kartoteka.core.actor import Actor
-from kartoteka.core.exceptions import KartotekaError, NotFound, RecordValidationError
+from kartoteka.core.exceptions import (
+    KartotekaError,
+    NotFound,
+    PermissionDenied,
+    RecordValidationError,
+)
 from kartoteka.grids import selectors as grid_selectors
 from kartoteka.grids import services as grid_services
 from kartoteka.records import selectors, services
-from kartoteka.records.actions import actions_for
+from kartoteka.records.actions import allowed_actions, run_action
 from kartoteka.records.paging import count_rows, keyset_page
 from kartoteka.tables.fieldtypes.base import OPERATOR_LABELS, VALUELESS_OPERATORS
 from kartoteka.tables.fieldtypes.choice import choices_of
@@ -116,12 +124,12 @@ def _condition_rows(table: Table, state: GridState) -> list[dict[str, Any]]:
     return rows
 
 
-def _filter_fields(table: Table) -> list[dict[str, Any]]:
-    """Fields and their operators for the filter builder."""
-    return [{"field": f} for f in fields_of(table) if f.field_type.operators]
+def _filter_fields(actor: Actor, table: Table) -> list[dict[str, Any]]:
+    """Fields and their operators for the filter builder (never a field hidden from him)."""
+    return [{"field": f} for f in visible_fields(actor, table) if f.field_type.operators]
 
 
-def _filter_meta(table: Table) -> dict[str, Any]:
+def _filter_meta(actor: Actor, table: Table) -> dict[str, Any]:
     """Per field: its operators (key, label), its options and its type — read by kartoteka.js."""
     from django.contrib.auth import get_user_model
 
@@ -129,7 +137,7 @@ def _filter_meta(table: Table) -> dict[str, Any]:
 
     users = [[str(u.pk), user_display(u)] for u in get_user_model().objects.filter(is_active=True)]
     meta = {}
-    for f in fields_of(table):
+    for f in visible_fields(actor, table):
         options: list[list[str]] = []
         if f.type in ("choice", "multi_choice"):
             options = [[c.key, c.label] for c in choices_of(f)]
@@ -172,6 +180,7 @@ def table_list(request: HttpRequest, key: str) -> HttpResponse:
     state = _apply_view(request, table, parse_state(request.GET))
     columns = grid_selectors.grid_fields(actor, table)
     error = ""
+    status = 200
     try:
         qs = filtered_queryset(actor, table, state)
         column, desc = _sort(table, state.order)
@@ -188,15 +197,15 @@ def table_list(request: HttpRequest, key: str) -> HttpResponse:
     except RecordValidationError as exc:
         error = "; ".join(e.message for e in exc.errors)
         page, total, exactness, totals = None, 0, "exact", {}
+        if any(e.code == "hidden_field" for e in exc.errors):
+            status = 403
     base_url = reverse("table", args=[table.key])
-    rows = [
-        (record, grid_row_html(record, columns, f"{base_url}{record.pk}/"))
-        for record in (page.rows if page else [])
-    ]
+    shown = selectors.mask_unreadable_links(actor, table, list(page.rows) if page else [])
+    rows = [(record, grid_row_html(record, columns, f"{base_url}{record.pk}/")) for record in shown]
     context = {
         "table": table,
         "columns": columns,
-        "all_fields": fields_of(table),
+        "all_fields": visible_fields(actor, table),
         "rows": rows,
         "page": page,
         "total": total,
@@ -207,13 +216,14 @@ def table_list(request: HttpRequest, key: str) -> HttpResponse:
         "tabs": TAB_LABELS,
         "error": error,
         "views": grid_selectors.list_views(actor, table),
-        "filter_fields": _filter_fields(table),
-        "filter_meta": _filter_meta(table),
+        "filter_fields": _filter_fields(actor, table),
+        "filter_meta": _filter_meta(actor, table),
         "users_for_filter": _users_for_filter(columns),
         "condition_rows": _condition_rows(table, state),
         "valueless": sorted(VALUELESS_OPERATORS),
         "is_admin": actor.is_admin,
-        "many_actions": [a for a in actions_for(table) if a.many],
+        "can": {verb: rights.can(actor, table, verb) for verb in VERBS},
+        "many_actions": [a for a in allowed_actions(actor, table) if a.many],
         "share_groups": _share_groups(actor),
     }
     template = (
@@ -221,7 +231,7 @@ def table_list(request: HttpRequest, key: str) -> HttpResponse:
         if request.htmx and request.htmx.target == "grid"
         else ("web/table_list.html")
     )
-    return render(request, template, context)
+    return render(request, template, context, status=status)
 
 
 @login_required
@@ -285,7 +295,7 @@ def columns(request: HttpRequest, key: str) -> HttpResponse:
         return redirect(reverse("table", args=[table.key]) + "?" + request.POST.get("query", ""))
     shown = grid_selectors.grid_fields(actor, table)
     shown_keys = [f.key for f in shown]
-    rest = [f for f in fields_of(table) if f.key not in shown_keys]
+    rest = [f for f in rights.grid_fields_allowed(actor, table) if f.key not in shown_keys]
     return render(
         request,
         "web/columns.html",
@@ -324,12 +334,14 @@ def bulk(request: HttpRequest, key: str) -> HttpResponse:
     action = request.POST.get("action", "")
     if action not in BULK_ACTIONS:
         raise Http404
+    if not rights.can(actor, table, "bulk_edit"):
+        raise PermissionDenied(_("Нет права на групповые операции в этой таблице."))
     ids, state = _selected_ids(request, table)
     back = reverse("table", args=[table.key]) + "?" + state.query()
     if not ids:
         messages.error(request, _("Не выбрано ни одной записи."))
         return redirect(back)
-    fields = [f for f in fields_of(table) if not f.read_only and f.type != "file"]
+    fields = [f for f in editable_fields(actor, table) if not f.read_only and f.type != "file"]
     form_class = record_form_class(fields, mode="edit")
     form = form_class(request.POST if request.POST.get("confirm") else None, prefix="bulk")
     for f in form.fields.values():
@@ -406,7 +418,9 @@ def grid_action(request: HttpRequest, key: str, action: str) -> HttpResponse:
         messages.error(request, _("Не выбрано ни одной записи."))
         return redirect(back)
     try:
-        result = found.run(_actor(request, source=f"action:{action}"), table, ids, {})
+        result = run_action(_actor(request, source=f"action:{action}"), table, found, ids, {})
+    except PermissionDenied:
+        raise
     except KartotekaError as exc:
         messages.error(request, exc.message)
     else:
@@ -439,7 +453,10 @@ def export(request: HttpRequest, key: str) -> HttpResponse:
     if request.POST.get("all") != "1":
         ids = [int(v) for v in request.POST.getlist("ids") if v.isdigit()] or None
     fields = {f.key: f for f in fields_of(table)}
-    columns = [f.key for f in grid_selectors.grid_fields(actor, table)]
+    exportable = {f.key for f in rights.export_fields(actor, table)}
+    columns = [f.key for f in grid_selectors.grid_fields(actor, table) if f.key in exportable]
+    if not rights.can(actor, table, "export"):
+        raise PermissionDenied(_("Нет права выгружать эту таблицу."))
     try:
         result = export_records(
             actor,

@@ -110,12 +110,12 @@ class HistoryLine:
     changes: list[tuple[str, str, str]]
 
 
-def history_lines(table: Table, changes: Any) -> list[HistoryLine]:
+def history_lines(table: Table, changes: Any, actor: Any = None) -> list[HistoryLine]:
     """History rows made readable: field labels and values as people see them."""
     fields = {f.key: f for f in fields_of(table)}
     actions = dict(_action_labels())
     changes = list(changes)
-    titles = _related_titles(fields, changes)
+    titles = _related_titles(fields, changes, actor)
     lines = []
     for change in changes:
         items = []
@@ -147,9 +147,11 @@ def history_lines(table: Table, changes: Any) -> list[HistoryLine]:
     return lines
 
 
-def _related_titles(fields: dict[str, Field], changes: list[Any]) -> dict[str, dict[Any, str]]:
+def _related_titles(
+    fields: dict[str, Field], changes: list[Any], actor: Any = None
+) -> dict[str, dict[Any, str]]:
     """Titles of the records and users named by link and user values in ``changes``: one query
-    per field instead of one per value."""
+    per field instead of one per value; with ``actor``, only records he may read."""
     from django.contrib.auth import get_user_model
 
     from kartoteka.tables.fieldtypes.user import user_display
@@ -168,8 +170,16 @@ def _related_titles(fields: dict[str, Field], changes: list[Any]) -> dict[str, d
             users = get_user_model().objects.filter(pk__in=ids)
             titles[key] = {u.pk: user_display(u) for u in users}
         else:
-            records = model_for(field.link_table).objects.filter(pk__in=ids)
-            titles[key] = {r.pk: str(r) for r in records}
+            records = model_for(field.link_table).objects.all()
+            if actor is not None:
+                from kartoteka.core.exceptions import NotFound
+                from kartoteka.records.selectors import base_queryset
+
+                try:
+                    records = base_queryset(actor, field.link_table, state=None)
+                except NotFound:
+                    records = records.none()
+            titles[key] = {r.pk: str(r) for r in records.filter(pk__in=ids)}
     return titles
 
 

@@ -1,13 +1,16 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from kartoteka.access.login import LimitedAuthenticationForm
 from kartoteka.web import grid, search, views
 
 urlpatterns = [
     path(
         "login/",
         auth_views.LoginView.as_view(
-            template_name="web/login.html", redirect_authenticated_user=True
+            template_name="web/login.html",
+            redirect_authenticated_user=True,
+            authentication_form=LimitedAuthenticationForm,
         ),
         name="login",
     ),

@@ -17,10 +17,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from kartoteka.access import rights
+from kartoteka.access.models import VERBS
 from kartoteka.core.actor import Actor
-from kartoteka.core.exceptions import KartotekaError, NotFound
+from kartoteka.core.exceptions import KartotekaError, NotFound, PermissionDenied
 from kartoteka.records import selectors, services
-from kartoteka.tables.modelfactory import STATE_ACTIVE, fields_of
+from kartoteka.tables.modelfactory import STATE_ACTIVE
 from kartoteka.tables.models import Table
 from kartoteka.web.forms import (
     apply_errors,
@@ -48,6 +50,15 @@ def _table(request: HttpRequest, key: str) -> Table:
         raise Http404 from None
 
 
+def _require(request: HttpRequest, table: Table, verb: str) -> None:
+    """403 before a form is even shown when the group lacks the right (the service would refuse
+    the write anyway)."""
+    if not rights.can(_actor(request), table, verb):
+        raise PermissionDenied(
+            _("Нет права на это действие в таблице «%(t)s».") % {"t": table.label}
+        )
+
+
 def _record(request: HttpRequest, table: Table, pk: int) -> Any:
     try:
         return selectors.get_record(_actor(request), table, pk)
@@ -65,7 +76,8 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 def record_add(request: HttpRequest, key: str) -> HttpResponse:
     table = _table(request, key)
-    fields = fields_of(table)
+    _require(request, table, "add")
+    fields = rights.editable_fields(_actor(request), table)
     form_class = record_form_class(fields, mode="add")
     initial = default_initial(fields, request.user)
     # «Назначить задание» and similar buttons open the form with some fields filled in.
@@ -88,9 +100,13 @@ def record_detail(request: HttpRequest, key: str, pk: int) -> HttpResponse:
     table = _table(request, key)
     record = _record(request, table, pk)
     actor = _actor(request)
-    subtables = [_subtable_context(request, link, record) for link in selectors.subtables_of(table)]
-    history = history_lines(table, selectors.get_history(actor, table, pk)[:100])
-    from kartoteka.records.actions import actions_for
+    selectors.mask_unreadable_links(actor, table, [record])
+    subtables = [
+        _subtable_context(request, link, record)
+        for link in selectors.visible_subtables(actor, table)
+    ]
+    history = history_lines(table, selectors.get_history(actor, table, pk, limit=100), actor)
+    from kartoteka.records.actions import allowed_actions
 
     return render(
         request,
@@ -98,11 +114,12 @@ def record_detail(request: HttpRequest, key: str, pk: int) -> HttpResponse:
         {
             "table": table,
             "record": record,
-            "groups": record_groups(record, fields_of(table)),
+            "groups": record_groups(record, rights.visible_fields(actor, table)),
+            "can": {verb: rights.can(actor, table, verb) for verb in VERBS},
             "subtables": subtables,
             "history": history,
             "state_label": STATE_LABELS[record.record_state],
-            "actions": [(a, a.link(record)) for a in actions_for(table)],
+            "actions": [(a, a.link(record)) for a in allowed_actions(actor, table)],
         },
     )
 
@@ -112,12 +129,15 @@ def _subtable_context(
 ) -> dict[str, Any]:
     sub = link.table
     actor = _actor(request)
-    columns = [c for c in grid_columns(sub) if c.key != link.key]
+    allowed = {f.key for f in rights.grid_fields_allowed(actor, sub)}
+    columns = [c for c in grid_columns(sub) if c.key != link.key and c.key in allowed]
     qs = selectors.list_records(actor, sub, parent=(link.key, parent.pk), ordering=["id"])
-    rows = [(r, cells(r, columns)) for r in qs[:200]]
+    shown = selectors.mask_unreadable_links(actor, sub, list(qs[:200]))
+    rows = [(r, cells(r, columns)) for r in shown]
     if form is None:
-        form = record_form_class(fields_of(sub), mode="add", exclude=(link.key,))(
-            prefix=f"sub-{sub.key}", initial=default_initial(fields_of(sub), request.user)
+        fields = rights.editable_fields(actor, sub)
+        form = record_form_class(fields, mode="add", exclude=(link.key,))(
+            prefix=f"sub-{sub.key}", initial=default_initial(fields, request.user)
         )
     base = [parent_key(link), parent.pk, sub.key]
     return {
@@ -130,6 +150,9 @@ def _subtable_context(
         "add_url": reverse("subtable_add", args=base),
         "row_url": reverse("subtable_add", args=base).rsplit("add/", 1)[0],
         "editing": editing,
+        "can_add": rights.can(actor, sub, "add"),
+        "can_edit": rights.can(actor, sub, "edit"),
+        "can_delete": rights.can(actor, sub, "delete"),
     }
 
 
@@ -144,10 +167,12 @@ def subtable_add(request: HttpRequest, key: str, pk: int, sub: str) -> HttpRespo
     table = _table(request, key)
     parent = _record(request, table, pk)
     link = _subtable_link(request, table, sub)
-    form_class = record_form_class(fields_of(link.table), mode="add", exclude=(link.key,))
+    _require(request, link.table, "add")
+    fields = rights.editable_fields(_actor(request), link.table)
+    form_class = record_form_class(fields, mode="add", exclude=(link.key,))
     form = form_class(request.POST, request.FILES or None, prefix=f"sub-{sub}")
     if form.is_valid():
-        values = submitted_values(form, fields_of(link.table))
+        values = submitted_values(form, fields)
         values[link.key] = parent.pk
         try:
             services.create_record(_actor(request), link.table, values)
@@ -164,7 +189,8 @@ def subtable_add(request: HttpRequest, key: str, pk: int, sub: str) -> HttpRespo
 
 
 def _subtable_link(request: HttpRequest, table: Table, sub: str) -> Any:
-    link = next((f for f in selectors.subtables_of(table) if f.table.key == sub), None)
+    actor = _actor(request)
+    link = next((f for f in selectors.visible_subtables(actor, table) if f.table.key == sub), None)
     if link is None:
         raise Http404
     return link
@@ -203,7 +229,8 @@ def subtable_row_edit(request: HttpRequest, key: str, pk: int, sub: str, row: in
     parent = _record(request, table, pk)
     link = _subtable_link(request, table, sub)
     record = _subtable_row(request, link, parent, row)
-    fields = fields_of(link.table)
+    _require(request, link.table, "edit")
+    fields = rights.editable_fields(_actor(request), link.table)
     form_class = record_form_class(fields, mode="edit", exclude=(link.key,))
     initial = services.current_values(record, fields)
     form = form_class(
@@ -237,6 +264,7 @@ def subtable_row_delete(
     parent = _record(request, table, pk)
     link = _subtable_link(request, table, sub)
     record = _subtable_row(request, link, parent, row)
+    _require(request, link.table, "delete")
     try:
         services.trash_records(_actor(request), link.table, [record.pk])
     except KartotekaError as exc:
@@ -250,7 +278,7 @@ def subtable_row_delete(
 @require_POST
 def record_action(request: HttpRequest, key: str, pk: int, action: str) -> HttpResponse:
     """Run one of the table's actions on this record (e.g. «Выписать счёт»)."""
-    from kartoteka.records.actions import get_action
+    from kartoteka.records.actions import get_action, run_action
 
     table = _table(request, key)
     record = _record(request, table, pk)
@@ -258,8 +286,11 @@ def record_action(request: HttpRequest, key: str, pk: int, action: str) -> HttpR
     if found is None:
         raise Http404
     params = {k: v for k, v in request.POST.items() if k != "csrfmiddlewaretoken"}
+    actor = _actor(request, source=f"action:{action}")
     try:
-        result = found.run(_actor(request, source=f"action:{action}"), table, [record.pk], params)
+        result = run_action(actor, table, found, [record.pk], params)
+    except PermissionDenied:
+        raise
     except KartotekaError as exc:
         messages.error(request, exc.message)
         return redirect("record", key=table.key, pk=record.pk)
@@ -271,7 +302,8 @@ def record_action(request: HttpRequest, key: str, pk: int, action: str) -> HttpR
 def record_edit(request: HttpRequest, key: str, pk: int) -> HttpResponse:
     table = _table(request, key)
     record = _record(request, table, pk)
-    fields = fields_of(table)
+    _require(request, table, "edit")
+    fields = rights.editable_fields(_actor(request), table)
     form_class = record_form_class(fields, mode="edit")
     initial = services.current_values(record, fields)
     form = form_class(request.POST or None, request.FILES or None, initial=initial)
@@ -305,6 +337,8 @@ def record_state(request: HttpRequest, key: str, pk: int) -> HttpResponse:
     service, done = STATE_ACTIONS[action]
     try:
         service(_actor(request), table, [record.pk])
+    except PermissionDenied:
+        raise
     except KartotekaError as exc:
         messages.error(request, exc.message)
         return redirect("record", key=table.key, pk=record.pk)
@@ -316,11 +350,14 @@ def record_state(request: HttpRequest, key: str, pk: int) -> HttpResponse:
 
 @login_required
 def media(request: HttpRequest, path: str) -> HttpResponse:
-    """Uploaded files, for logged-in users only; never a path outside the media folder."""
+    """Uploaded files, never a path outside the media folder, and only a file of a record the
+    user may read in a field he may see (files are stored as ``<table>/<field>/<name>``)."""
     from django.conf import settings
     from django.http import FileResponse
     from django.utils._os import safe_join
 
+    if not _file_readable(_actor(request), path):
+        raise Http404
     try:
         full = safe_join(settings.MEDIA_ROOT, path)
     except Exception:
@@ -329,3 +366,17 @@ def media(request: HttpRequest, path: str) -> HttpResponse:
         return FileResponse(open(full, "rb"))
     except (FileNotFoundError, IsADirectoryError):
         raise Http404 from None
+
+
+def _file_readable(actor: Actor, path: str) -> bool:
+    if actor.is_admin:
+        return True
+    table_key, _sep, rest = path.partition("/")
+    field_key = rest.partition("/")[0]
+    table = Table.objects.filter(key=table_key).first()
+    if table is None or not rights.can(actor, table, "view"):
+        return False
+    field = next((f for f in rights.visible_fields(actor, table) if f.key == field_key), None)
+    if field is None or field.type != "file":
+        return False
+    return selectors.base_queryset(actor, table, state=None).filter(**{field.key: path}).exists()

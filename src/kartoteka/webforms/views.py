@@ -9,7 +9,6 @@ and shown through Django's auto-escaping templates, never marked safe.
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Any
 
 from django.conf import settings
@@ -23,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from kartoteka.core import net
 from kartoteka.core.actor import Actor
 from kartoteka.core.exceptions import KartotekaError, NotFound, RecordValidationError
 from kartoteka.records import selectors
@@ -54,18 +54,8 @@ def _cors(response: HttpResponse, form: WebForm, request: HttpRequest) -> HttpRe
 
 
 def client_ip(request: HttpRequest) -> str | None:
-    """The visitor's address for rate limits. Behind a reverse proxy every request comes from
-    the proxy, so ``WEBFORM_CLIENT_IP_HEADER`` (e.g. ``X-Forwarded-For``) names the header the
-    proxy sets; its last address is the one the proxy saw (earlier ones the client may forge)."""
-    header = getattr(settings, "WEBFORM_CLIENT_IP_HEADER", "")
-    if header:
-        forwarded = [a.strip() for a in request.headers.get(header, "").split(",") if a.strip()]
-        if forwarded:
-            try:
-                return str(ipaddress.ip_address(forwarded[-1]))
-            except ValueError:
-                pass
-    return request.META.get("REMOTE_ADDR") or None
+    """The visitor's address for rate limits (see :mod:`kartoteka.core.net`)."""
+    return net.client_ip(request) or None
 
 
 def _wants_json(request: HttpRequest) -> bool:

@@ -1,0 +1,1305 @@
+"""The access matrix: every URL of the site × every kind of user × what it does.
+
+``MATRIX`` is the one table of expected outcomes. Each row is one request (a URL name and a verb)
+with what each subject must get:
+
+- ``OK`` — allowed: a 2xx/3xx answer; for a write, the data changed; for a read with a marker,
+  the target record's name is in the page;
+- ``EMPTY`` — answered, but the target record is not in it (search, grid, lookup, export);
+- ``LOGIN`` — sent to the log-in page; a number (``400``, ``401``, ``403``, ``404``) — refused
+  with that status (the API answers 401 without a log-in and 400 for a hidden field, which it
+  treats as no field at all);
+- ``REFUSED`` — the page answered with an error message and nothing changed;
+- ``ANY`` — allowed, not checked further (administrator pages that need real form input).
+
+For every answer that is not ``OK``/``ANY`` the data must be byte-for-byte unchanged (a dump of
+every table before and after), and no page the hidden-field subject gets may contain the hidden
+INN. Subjects: anonymous, the administrator, a manager on his own client («own»), the same manager
+on another manager's client («peer»), a group without «Контрагенты» («no_table»), a group with
+«ИНН» hidden («hidden»), a read-only group («read_only»).
+
+Adding a URL: add a row to ``MATRIX`` (``test_every_url_has_a_row`` fails until you do) — its
+name, a verb, the method, a function building ``(path, data)`` from the subject's target
+(``ctx.cp``, ``ctx.target.work``/``invoice``) and ``E(...)`` with the outcomes that differ from
+"allowed" (anonymous defaults to ``LOGIN``); ``write=True`` for a request that changes data. API
+operations: ``json_body=True`` and the method (``"PATCH"`` …); log the client in the same way;
+``hidden_text`` is what the hidden-field subject's answer must not contain (``"inn"`` as a JSON
+key). A row's ``prepare`` may keep what it made in ``ctx.data`` (``sent``: a file the subject
+uploaded himself, which the wizard may show back to him).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from tests.access.conftest import SECRET_INN, Target, World, dump
+
+OK, EMPTY, LOGIN, REFUSED, ANY = "OK", "EMPTY", "LOGIN", "REFUSED", "ANY"
+SUBJECTS = ("anonymous", "admin", "own", "peer", "no_table", "hidden", "read_only")
+
+
+@dataclass
+class Ctx:
+    """What a row builds its request from: the subject's target client and the world."""
+
+    world: World
+    target: Target
+    #: The subject's user (``None``: anonymous) and the test client (session of the wizard).
+    user: Any = None
+    client: Any = None
+    #: What a row's ``prepare`` made for its ``build`` (the wizard's token …).
+    data: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def cp(self) -> int:
+        return self.target.counterparty.pk
+
+
+Build = Callable[[Ctx], tuple[str, dict[str, Any]]]
+
+
+@dataclass
+class Row:
+    name: str  # the URL name (namespace:name)
+    verb: str
+    method: str
+    build: Build
+    expect: dict[str, Any]  # subject → outcome
+    write: bool = False
+    marker: bool = False  # OK means the target's name is in the answer (EMPTY: it is not)
+    #: For pages that echo the query: what shows the record itself was found.
+    found: Callable[[Ctx], str] | None = None
+    htmx: bool = False
+    prepare: Callable[[Ctx], None] | None = None
+    #: Send ``data`` as a JSON body (API operations: POST, PUT, PATCH, DELETE).
+    json_body: bool = False
+    #: Text the hidden-field subject's answer must not contain (the hidden field's key in JSON).
+    hidden_text: str = ""
+
+
+def E(anonymous=LOGIN, admin=OK, own=OK, peer=OK, no_table=OK, hidden=OK, read_only=OK):
+    return {
+        "anonymous": anonymous,
+        "admin": admin,
+        "own": own,
+        "peer": peer,
+        "no_table": no_table,
+        "hidden": hidden,
+        "read_only": read_only,
+    }
+
+
+#: Pages only administrators open.
+ADMIN_ONLY = E(admin=ANY, own=403, peer=403, no_table=403, hidden=403, read_only=403)
+#: A record of the subject's client: his own for everyone, another manager's for «peer».
+RECORD_READ = E(peer=404, no_table=404)
+RECORD_WRITE = E(peer=404, no_table=404, read_only=403)
+
+
+def _trash(ctx: Ctx) -> None:
+    from kartoteka.core.actor import Actor
+    from kartoteka.records.services import trash_records
+    from kartoteka.tables.models import Table
+
+    trash_records(Actor.system("test"), Table.objects.get(key="counterparties"), [ctx.cp])
+
+
+def _edit_data(ctx: Ctx, city: str) -> dict[str, Any]:
+    cp = ctx.target.counterparty
+    return {
+        "name": ctx.target.name,
+        "kind": cp.kind,
+        "inn": cp.inn,
+        "city": city,
+        "manager": cp.manager_id,
+        "type": cp.type,
+        "status": cp.status,
+    }
+
+
+def _view_pk(ctx: Ctx) -> int:
+    from kartoteka.grids.models import SavedView
+    from kartoteka.tables.models import Table
+
+    view = SavedView.objects.create(
+        table=Table.objects.get(key="counterparties"), name="Админа", owner=ctx.world.admin
+    )
+    return view.pk
+
+
+def _link(ctx: Ctx) -> str:
+    return f"/t/counterparties/{ctx.cp}/"
+
+
+def _picked(ctx: Ctx) -> str:
+    return f'data-id="{ctx.cp}"'
+
+
+#: API answers for anyone logged in; without a log-in the API says 401 (no redirect).
+API_ANY = E(anonymous=401)
+#: The hidden field's key as a JSON key: absent from every API answer to the hidden subject.
+_INN_KEY = '"inn"'
+
+
+def _api_id(ctx: Ctx) -> str:
+    return f'"id":{ctx.cp},'
+
+
+def _work_id(ctx: Ctx) -> str:
+    return f'"id":{ctx.target.work.pk},'
+
+
+def _record_ref(ctx: Ctx) -> str:
+    return f"#{ctx.cp}<"
+
+
+def _admin_token(ctx: Ctx) -> int:
+    from kartoteka.api.tokens import create_token
+    from kartoteka.core.actor import Actor
+
+    admin = ctx.world.admin
+    return create_token(Actor.for_user(admin), admin, "Админа").token.pk
+
+
+def _own_feed(ctx: Ctx) -> None:
+    from kartoteka.calendar.services import create_feed
+    from kartoteka.core.actor import Actor
+
+    if ctx.user is not None:
+        create_feed(Actor.for_user(ctx.user))
+
+
+def _feed_token(ctx: Ctx) -> str:
+    """The subject's own feed (the «own» manager's for the anonymous visitor)."""
+    from kartoteka.calendar.services import create_feed
+    from kartoteka.core.actor import Actor
+
+    return create_feed(Actor.for_user(ctx.user or ctx.world.users["own"])).token
+
+
+def _work_uid(ctx: Ctx) -> str:
+    return f"client_work-{ctx.target.work.pk}@"
+
+
+def _csv_text(ctx: Ctx) -> str:
+    return f"Название;ИНН;Город\n{ctx.target.name};{ctx.target.counterparty.inn};Орёл\n"
+
+
+def _csv_file(ctx: Ctx) -> Any:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    text = _csv_text(ctx)
+    return SimpleUploadedFile("clients.csv", text.encode("utf-8"), content_type="text/csv")
+
+
+def _upload(ctx: Ctx) -> None:
+    """A file in the subject's import wizard (its session), keyed by INN, and a template."""
+    from dataclasses import asdict
+
+    from django.core.files.storage import default_storage
+
+    from kartoteka.imports import wizard
+    from kartoteka.imports.models import ImportTemplate
+    from kartoteka.tables.models import Table
+
+    table = Table.objects.get(key="counterparties")
+    token = "a" * 24
+    path = default_storage.save(f"imports/wizard/{token}/clients.csv", _csv_file(ctx))
+    upload = wizard.Upload(token=token, table=table.key, name="clients.csv", path=path)
+    session = ctx.client.session
+    session[wizard.SESSION_KEY] = {token: asdict(upload)}
+    session.save()
+    template = ImportTemplate.objects.create(table=table, name="Клиенты", owner=ctx.world.admin)
+    # The file is the subject's own: the wizard may show it back to him.
+    ctx.data.update(token=token, template=template.pk, sent=_csv_text(ctx))
+
+
+def _template(ctx: Ctx) -> int:
+    from kartoteka.imports.models import ImportTemplate
+    from kartoteka.tables.models import Table
+
+    table = Table.objects.get(key="counterparties")
+    return ImportTemplate.objects.create(table=table, name="Админа", owner=ctx.world.admin).pk
+
+
+def _batch(ctx: Ctx) -> int:
+    from kartoteka.imports.models import ImportBatch
+    from kartoteka.tables.models import Table
+
+    table = Table.objects.get(key="counterparties")
+    return ImportBatch.objects.create(
+        table=table, user=ctx.world.admin, file_name="clients.csv", status=ImportBatch.DONE
+    ).pk
+
+
+def _my_note(ctx: Ctx) -> None:
+    from kartoteka.notifications.services import notify
+
+    if ctx.user is not None:
+        notify([ctx.user.pk], "Проверка", in_app=True, email=False)
+
+
+def _admin_note(ctx: Ctx) -> int:
+    from kartoteka.notifications.services import notify
+
+    return notify([ctx.world.admin.pk], "Админу", in_app=True, email=False)[0].pk
+
+
+def _reminder(ctx: Ctx) -> int:
+    from kartoteka.notifications.models import Reminder
+    from kartoteka.tables.models import Table
+
+    return Reminder.objects.create(
+        table=Table.objects.get(key="counterparties"),
+        name="Проверка",
+        message="Проверка",
+        moment=Reminder.MOMENT_MATCH,
+        recipient_field="manager",
+    ).pk
+
+
+def _webform(ctx: Ctx) -> Any:
+    from kartoteka.core.actor import Actor
+    from kartoteka.tables.models import Table
+    from kartoteka.webforms.models import WebForm
+    from kartoteka.webforms.services import InputSpec, save_webform
+
+    found = WebForm.objects.first()
+    if found is not None:
+        return found
+    return save_webform(
+        Actor.for_user(ctx.world.admin),
+        Table.objects.get(key="counterparties"),
+        name="Заявка",
+        inputs=[InputSpec("name", required=True)],
+    )
+
+
+def _webhook(ctx: Ctx) -> int:
+    from kartoteka.tables.models import Table
+    from kartoteka.webhooks.models import Webhook
+
+    return Webhook.objects.create(
+        table=Table.objects.get(key="counterparties"), url="https://example.com/hook"
+    ).pk
+
+
+MATRIX: list[Row] = [
+    # -- log-in, language ----------------------------------------------------------------------
+    Row("login", "log-in page", "GET", lambda c: ("/login/", {}), E(anonymous=OK)),
+    Row("logout", "log out", "POST", lambda c: ("/logout/", {}), E(anonymous=OK)),
+    Row(
+        "set_language",
+        "language",
+        "POST",
+        lambda c: ("/i18n/setlang/", {"language": "ru"}),
+        E(anonymous=OK),
+    ),
+    # -- home, search --------------------------------------------------------------------------
+    Row("home", "home", "GET", lambda c: ("/", {}), E()),
+    Row(
+        "search",
+        "search",
+        "GET",
+        lambda c: ("/search/", {"q": c.target.name}),
+        E(peer=EMPTY, no_table=EMPTY),
+        marker=True,
+        found=_link,
+    ),
+    Row(
+        "search",
+        "search by a hidden value",
+        "GET",
+        lambda c: ("/search/", {"q": c.target.counterparty.inn}),
+        E(peer=EMPTY, no_table=EMPTY, hidden=EMPTY),
+        marker=True,
+        found=_link,
+    ),
+    # -- grid ----------------------------------------------------------------------------------
+    Row(
+        "table",
+        "list",
+        "GET",
+        lambda c: ("/t/counterparties/", {}),
+        E(peer=EMPTY, no_table=404),
+        marker=True,
+    ),
+    Row(
+        "table",
+        "list of a subtable",
+        "GET",
+        lambda c: ("/t/client_work/", {}),
+        E(peer=EMPTY, no_table=EMPTY),
+        marker=True,
+    ),
+    Row(
+        "table",
+        "quick search in the grid",
+        "GET",
+        lambda c: ("/t/counterparties/", {"q": c.target.name}),
+        E(peer=EMPTY, no_table=404),
+        marker=True,
+        found=_link,
+    ),
+    Row(
+        "table",
+        "quick search by a hidden value",
+        "GET",
+        lambda c: ("/t/counterparties/", {"q": c.target.counterparty.inn}),
+        E(peer=EMPTY, no_table=404, hidden=EMPTY),
+        marker=True,
+        found=_link,
+    ),
+    Row(
+        "table",
+        "filter on a hidden field",
+        "GET",
+        lambda c: (
+            "/t/counterparties/",
+            {"ff": "inn", "fo": "eq", "fv": c.target.counterparty.inn},
+        ),
+        E(peer=EMPTY, no_table=404, hidden=403),
+        marker=True,
+    ),
+    Row(
+        "table",
+        "sort on a hidden field",
+        "GET",
+        lambda c: ("/t/counterparties/", {"o": "inn"}),
+        E(peer=EMPTY, no_table=404, hidden=403),
+        marker=True,
+    ),
+    Row(
+        "view_save",
+        "save a filter",
+        "POST",
+        lambda c: ("/t/counterparties/views/", {"name": "Мои", "query": "q=Тула"}),
+        E(no_table=404),
+        write=True,
+    ),
+    Row(
+        "view_save",
+        "save a filter on a hidden field",
+        "POST",
+        lambda c: (
+            "/t/counterparties/views/",
+            {"name": "ИНН", "query": "ff=inn&fo=eq&fv=7707083893"},
+        ),
+        E(no_table=404, hidden=REFUSED),
+        write=True,
+    ),
+    Row(
+        "view_delete",
+        "delete another's filter",
+        "POST",
+        lambda c: (f"/t/counterparties/views/{_view_pk(c)}/delete/", {}),
+        E(own=404, peer=404, no_table=404, hidden=404, read_only=404),
+        write=True,
+    ),
+    Row("columns", "columns", "GET", lambda c: ("/t/counterparties/columns/", {}), E(no_table=404)),
+    Row(
+        "bulk",
+        "bulk edit",
+        "POST",
+        lambda c: (
+            "/t/counterparties/bulk/",
+            {"action": "edit", "ids": [c.cp], "confirm": "1", "set": ["city"], "bulk-city": "Орёл"},
+        ),
+        E(peer=REFUSED, no_table=404, read_only=403),
+        write=True,
+    ),
+    Row(
+        "bulk",
+        "bulk archive",
+        "POST",
+        lambda c: ("/t/counterparties/bulk/", {"action": "archive", "ids": [c.cp], "confirm": "1"}),
+        E(peer=REFUSED, no_table=404, read_only=403),
+        write=True,
+    ),
+    Row(
+        "bulk",
+        "bulk edit of a hidden field",
+        "POST",
+        lambda c: (
+            "/t/counterparties/bulk/",
+            {
+                "action": "edit",
+                "ids": [c.cp],
+                "confirm": "1",
+                "set": ["inn"],
+                "bulk-inn": "7707083893",
+            },
+        ),
+        E(admin=REFUSED, own=REFUSED, peer=REFUSED, no_table=404, hidden=REFUSED, read_only=403),
+        write=True,
+    ),
+    Row(
+        "export",
+        "export",
+        "POST",
+        lambda c: ("/t/counterparties/export/", {"format": "csv", "all": "1", "query": ""}),
+        E(peer=EMPTY, no_table=404, read_only=403),
+        marker=True,
+    ),
+    Row(
+        "export",
+        "export of a selection",
+        "POST",
+        lambda c: ("/t/counterparties/export/", {"format": "csv", "ids": [c.cp], "query": ""}),
+        E(peer=EMPTY, no_table=404, read_only=403),
+        marker=True,
+    ),
+    Row(
+        "grid_action",
+        "table action «Счёт оплачен»",
+        "POST",
+        lambda c: ("/t/invoices/action/mark_paid/", {"ids": [c.target.invoice.pk], "query": ""}),
+        E(own=403, peer=403, no_table=403, hidden=403, read_only=403),
+        write=True,
+    ),
+    Row(
+        "lookup",
+        "link picker",
+        "GET",
+        lambda c: ("/lookup/counterparties/", {"q": c.target.name}),
+        E(peer=EMPTY, no_table=404),
+        marker=True,
+        found=_picked,
+    ),
+    # -- card and forms ------------------------------------------------------------------------
+    Row(
+        "record_add",
+        "add form",
+        "GET",
+        lambda c: ("/t/counterparties/new/", {}),
+        E(no_table=404, read_only=403),
+    ),
+    Row(
+        "record_add",
+        "create",
+        "POST",
+        lambda c: ("/t/counterparties/new/", {"name": "Новый клиент", "manager": c.target.user.pk}),
+        E(peer=REFUSED, no_table=404, read_only=403),
+        write=True,
+    ),
+    Row(
+        "record",
+        "card (with history)",
+        "GET",
+        lambda c: (f"/t/counterparties/{c.cp}/", {}),
+        RECORD_READ,
+        marker=True,
+    ),
+    Row(
+        "record",
+        "card of a subtable row",
+        "GET",
+        lambda c: (f"/t/client_work/{c.target.work.pk}/", {}),
+        RECORD_READ,
+    ),
+    Row(
+        "record_edit",
+        "edit form",
+        "GET",
+        lambda c: (f"/t/counterparties/{c.cp}/edit/", {}),
+        RECORD_WRITE,
+    ),
+    Row(
+        "record_edit",
+        "edit",
+        "POST",
+        lambda c: (f"/t/counterparties/{c.cp}/edit/", _edit_data(c, "Калуга")),
+        RECORD_WRITE,
+        write=True,
+    ),
+    Row(
+        "record_edit",
+        "edit an invoice's payment",
+        "POST",
+        lambda c: (
+            f"/t/invoices/{c.target.invoice.pk}/edit/",
+            {
+                "number": f"T-{c.cp}",
+                "date": "03.11.2026",
+                "counterparty": c.cp,
+                "company": c.world.company.pk,
+                "manager": c.target.user.pk,
+                "paid": "on",
+            },
+        ),
+        E(own=REFUSED, peer=404, no_table=404, hidden=REFUSED, read_only=403),
+        write=True,
+    ),
+    Row(
+        "record_state",
+        "archive",
+        "POST",
+        lambda c: (f"/t/counterparties/{c.cp}/state/", {"action": "archive"}),
+        RECORD_WRITE,
+        write=True,
+    ),
+    Row(
+        "record_state",
+        "delete",
+        "POST",
+        lambda c: (f"/t/counterparties/{c.cp}/state/", {"action": "trash"}),
+        RECORD_WRITE,
+        write=True,
+    ),
+    Row(
+        "record_state",
+        "restore",
+        "POST",
+        lambda c: (f"/t/counterparties/{c.cp}/state/", {"action": "restore"}),
+        RECORD_WRITE,
+        write=True,
+        prepare=_trash,
+    ),
+    Row(
+        "record_state",
+        "delete for good",
+        "POST",
+        lambda c: (f"/t/counterparties/{c.cp}/state/", {"action": "purge"}),
+        E(own=403, peer=404, no_table=404, hidden=403, read_only=403),
+        write=True,
+        prepare=_trash,
+    ),
+    Row(
+        "subtable",
+        "subtable section",
+        "GET",
+        lambda c: (f"/t/counterparties/{c.cp}/sub/client_work/", {}),
+        RECORD_READ,
+        htmx=True,
+    ),
+    Row(
+        "subtable_add",
+        "add a subtable row",
+        "POST",
+        lambda c: (
+            f"/t/counterparties/{c.cp}/sub/client_work/add/",
+            {
+                "sub-client_work-work_type": "call",
+                "sub-client_work-date": "05.11.2026",
+                "sub-client_work-description": "звонок",
+            },
+        ),
+        RECORD_WRITE,
+        write=True,
+    ),
+    Row(
+        "subtable_row_edit",
+        "edit a subtable row",
+        "POST",
+        lambda c: (
+            f"/t/counterparties/{c.cp}/sub/client_work/{c.target.work.pk}/edit/",
+            {
+                "edit-client_work-work_type": "call",
+                "edit-client_work-date": "02.11.2026",
+                "edit-client_work-description": "другое",
+                "edit-client_work-manager": c.target.user.pk,
+            },
+        ),
+        RECORD_WRITE,
+        write=True,
+    ),
+    Row(
+        "subtable_row_delete",
+        "delete a subtable row",
+        "POST",
+        lambda c: (f"/t/counterparties/{c.cp}/sub/client_work/{c.target.work.pk}/delete/", {}),
+        RECORD_WRITE,
+        write=True,
+    ),
+    Row(
+        "record_action",
+        "record action «Выписать счёт»",
+        "POST",
+        lambda c: (f"/t/counterparties/{c.cp}/action/issue_invoice/", {}),
+        RECORD_WRITE,
+        write=True,
+    ),
+    Row(
+        "record_action",
+        "record action «Счёт оплачен»",
+        "POST",
+        lambda c: (f"/t/invoices/{c.target.invoice.pk}/action/mark_paid/", {}),
+        E(own=403, peer=404, no_table=404, hidden=403, read_only=403),
+        write=True,
+    ),
+    Row(
+        "media",
+        "uploaded file",
+        "GET",
+        lambda c: ("/media/none/missing.png", {}),
+        E(admin=404, own=404, peer=404, no_table=404, hidden=404, read_only=404),
+    ),
+    # -- documents -----------------------------------------------------------------------------
+    Row(
+        "documents:invoice_print",
+        "print",
+        "GET",
+        lambda c: (f"/documents/invoices/{c.target.invoice.pk}/print/", {}),
+        E(peer=404, no_table=404, read_only=403),
+        marker=True,
+    ),
+    Row(
+        "documents:invoice_pdf",
+        "PDF",
+        "GET",
+        lambda c: (f"/documents/invoices/{c.target.invoice.pk}/pdf/", {}),
+        E(peer=404, no_table=404, read_only=403),
+    ),
+    # -- reports -------------------------------------------------------------------------------
+    Row("reports:index", "reports", "GET", lambda c: ("/reports/", {}), E()),
+    Row(
+        "reports:funnel",
+        "funnel",
+        "GET",
+        lambda c: ("/reports/funnel/", {"year": "2026"}),
+        E(no_table=404),
+    ),
+    Row(
+        "reports:funnel_list",
+        "funnel drill-down",
+        "GET",
+        lambda c: ("/reports/funnel/list/", {"year": "2026", "stage": "cold"}),
+        E(no_table=404),
+    ),
+    Row("reports:performance", "performance", "GET", lambda c: ("/reports/performance/", {}), E()),
+    Row("reports:sales", "sales", "GET", lambda c: ("/reports/sales/", {}), E()),
+    # -- settings: designer and access ---------------------------------------------------------
+    *[
+        Row(name, "designer", "GET", (lambda p: lambda c: (p, {}))(path), ADMIN_ONLY)
+        for name, path in [
+            ("designer_home", "/designer/"),
+            ("designer_category_create", "/designer/categories/new/"),
+            ("designer_category_rename", "/designer/categories/crm/rename/"),
+            ("designer_category_delete", "/designer/categories/crm/delete/"),
+            ("designer_table_create", "/designer/tables/new/"),
+            ("designer_table", "/designer/t/counterparties/"),
+            ("designer_table_settings", "/designer/t/counterparties/settings/"),
+            ("designer_table_delete", "/designer/t/counterparties/delete/"),
+            ("designer_field_add", "/designer/t/counterparties/add-field/"),
+            ("designer_field", "/designer/t/counterparties/f/city/"),
+            ("designer_field_move", "/designer/t/counterparties/f/city/move/"),
+            ("designer_field_remove", "/designer/t/counterparties/f/city/remove/"),
+        ]
+    ],
+    Row("access:groups", "groups", "GET", lambda c: ("/settings/access/", {}), ADMIN_ONLY),
+    Row(
+        "access:groups",
+        "add a group",
+        "POST",
+        lambda c: ("/settings/access/", {"name": "Новая"}),
+        E(own=403, peer=403, no_table=403, hidden=403, read_only=403),
+        write=True,
+    ),
+    Row("access:audit", "audit log", "GET", lambda c: ("/settings/access/audit/", {}), ADMIN_ONLY),
+    Row(
+        "access:user_group",
+        "move a user",
+        "POST",
+        lambda c: (
+            f"/settings/access/users/{c.target.user.pk}/group/",
+            {"group": _group_pk("Администратор")},
+        ),
+        E(own=403, peer=403, no_table=403, hidden=403, read_only=403),
+        write=True,
+    ),
+    Row(
+        "access:group",
+        "group rights",
+        "GET",
+        lambda c: (f"/settings/access/g/{_group_pk('Менеджеры')}/", {}),
+        ADMIN_ONLY,
+    ),
+    Row(
+        "access:group_delete",
+        "delete a group",
+        "POST",
+        lambda c: (f"/settings/access/g/{_group_pk('Без контрагентов')}/delete/", {}),
+        E(admin=REFUSED, own=403, peer=403, no_table=403, hidden=403, read_only=403),
+        write=True,
+    ),
+    Row(
+        "access:table_rights",
+        "table rights",
+        "GET",
+        lambda c: (f"/settings/access/g/{_group_pk('Менеджеры')}/t/counterparties/", {}),
+        ADMIN_ONLY,
+    ),
+    Row(
+        "access:preview",
+        "view as group",
+        "GET",
+        lambda c: (f"/settings/access/g/{_group_pk('Менеджеры')}/t/counterparties/preview/", {}),
+        ADMIN_ONLY,
+    ),
+    # -- REST API (session log-in; the same rights as the pages) ------------------------------
+    Row("api:me", "me", "GET", lambda c: ("/api/v1/me/", {}), API_ANY),
+    Row(
+        "api:tables",
+        "tables",
+        "GET",
+        lambda c: ("/api/v1/tables/", {}),
+        API_ANY,
+    ),
+    Row(
+        "api:table",
+        "one table",
+        "GET",
+        lambda c: ("/api/v1/tables/counterparties/", {}),
+        E(anonymous=401, no_table=404),
+        hidden_text=_INN_KEY,
+    ),
+    Row(
+        "api:records",
+        "list",
+        "GET",
+        lambda c: ("/api/v1/tables/counterparties/records/", {}),
+        E(anonymous=401, peer=EMPTY, no_table=404),
+        marker=True,
+        hidden_text=_INN_KEY,
+    ),
+    Row(
+        "api:records",
+        "list of a subtable",
+        "GET",
+        lambda c: ("/api/v1/tables/client_work/records/", {}),
+        E(anonymous=401, peer=EMPTY, no_table=EMPTY),
+        marker=True,
+        found=_work_id,
+    ),
+    Row(
+        "api:records",
+        "search by a hidden value",
+        "GET",
+        lambda c: ("/api/v1/tables/counterparties/records/", {"search": c.target.counterparty.inn}),
+        E(anonymous=401, peer=EMPTY, no_table=404, hidden=EMPTY),
+        marker=True,
+        found=_api_id,
+    ),
+    Row(
+        "api:records",
+        "filter on a hidden field",
+        "GET",
+        lambda c: ("/api/v1/tables/counterparties/records/", {"inn": c.target.counterparty.inn}),
+        E(anonymous=401, peer=EMPTY, no_table=404, hidden=400),
+        marker=True,
+        found=_api_id,
+    ),
+    Row(
+        "api:records",
+        "sort on a hidden field",
+        "GET",
+        lambda c: ("/api/v1/tables/counterparties/records/", {"ordering": "inn"}),
+        E(anonymous=401, peer=EMPTY, no_table=404, hidden=400),
+        marker=True,
+    ),
+    Row(
+        "api:records",
+        "create",
+        "POST",
+        lambda c: (
+            "/api/v1/tables/counterparties/records/",
+            {"name": "Новый клиент", "manager": c.target.user.pk},
+        ),
+        E(anonymous=401, peer=403, no_table=404, read_only=403),
+        write=True,
+        json_body=True,
+        hidden_text=_INN_KEY,
+    ),
+    Row(
+        "api:records",
+        "create with a hidden field",
+        "POST",
+        lambda c: (
+            "/api/v1/tables/counterparties/records/",
+            {"name": "Новый клиент", "manager": c.target.user.pk, "inn": "7740000076"},
+        ),
+        E(anonymous=401, peer=403, no_table=404, hidden=400, read_only=403),
+        write=True,
+        json_body=True,
+    ),
+    Row(
+        "api:record",
+        "one record",
+        "GET",
+        lambda c: (f"/api/v1/tables/counterparties/records/{c.cp}/", {}),
+        E(anonymous=401, peer=404, no_table=404),
+        marker=True,
+        hidden_text=_INN_KEY,
+    ),
+    Row(
+        "api:record",
+        "change",
+        "PATCH",
+        lambda c: (f"/api/v1/tables/counterparties/records/{c.cp}/", {"city": "Калуга"}),
+        E(anonymous=401, peer=404, no_table=404, read_only=403),
+        write=True,
+        json_body=True,
+        hidden_text=_INN_KEY,
+    ),
+    Row(
+        "api:record",
+        "change a hidden field",
+        "PATCH",
+        lambda c: (f"/api/v1/tables/counterparties/records/{c.cp}/", {"inn": "7740000076"}),
+        E(anonymous=401, peer=404, no_table=404, hidden=400, read_only=403),
+        write=True,
+        json_body=True,
+    ),
+    Row(
+        "api:record",
+        "change an invoice's payment",
+        "PATCH",
+        lambda c: (f"/api/v1/tables/invoices/records/{c.target.invoice.pk}/", {"paid": True}),
+        E(anonymous=401, own=400, peer=404, no_table=404, hidden=400, read_only=403),
+        write=True,
+        json_body=True,
+    ),
+    Row(
+        "api:record",
+        "delete",
+        "DELETE",
+        lambda c: (f"/api/v1/tables/counterparties/records/{c.cp}/", {}),
+        E(anonymous=401, peer=404, no_table=404, read_only=403),
+        write=True,
+        json_body=True,
+    ),
+    Row(
+        "api:records_upsert",
+        "upsert by INN",
+        "POST",
+        lambda c: (
+            "/api/v1/tables/counterparties/records/upsert/",
+            {"key": "inn", "records": [{"inn": c.target.counterparty.inn, "city": "Орёл"}]},
+        ),
+        E(anonymous=401, peer=REFUSED, no_table=404, hidden=400, read_only=403),
+        write=True,
+        json_body=True,
+    ),
+    Row(
+        "api:action",
+        "record action «Выписать счёт»",
+        "POST",
+        lambda c: ("/api/v1/tables/counterparties/actions/issue_invoice/", {"ids": [c.cp]}),
+        E(anonymous=401, peer=404, no_table=404, read_only=403),
+        write=True,
+        json_body=True,
+    ),
+    Row(
+        "api:action",
+        "table action «Счёт оплачен»",
+        "POST",
+        lambda c: ("/api/v1/tables/invoices/actions/mark_paid/", {"ids": [c.target.invoice.pk]}),
+        E(anonymous=401, own=403, peer=403, no_table=403, hidden=403, read_only=403),
+        write=True,
+        json_body=True,
+    ),
+    Row(
+        "api:funnel",
+        "funnel",
+        "GET",
+        lambda c: ("/api/v1/reports/funnel/", {"date_from": "2026-01-01", "date_to": "2026-12-31"}),
+        E(anonymous=401, no_table=404),
+    ),
+    # The schema and its page describe the generic API (no table of this installation): public.
+    Row("api:schema", "OpenAPI schema", "GET", lambda c: ("/api/v1/schema/", {}), E(anonymous=OK)),
+    Row("api:docs", "API documentation", "GET", lambda c: ("/api/v1/docs/", {}), E(anonymous=OK)),
+    # -- profile: API tokens ------------------------------------------------------------------
+    Row("api_tokens", "tokens", "GET", lambda c: ("/profile/tokens/", {}), E()),
+    Row(
+        "api_tokens",
+        "create a token",
+        "POST",
+        lambda c: ("/profile/tokens/", {"name": "Интеграция"}),
+        E(),
+        write=True,
+    ),
+    Row(
+        "api_token_revoke",
+        "revoke the administrator's token",
+        "POST",
+        lambda c: (f"/profile/tokens/{_admin_token(c)}/revoke/", {}),
+        E(own=REFUSED, peer=REFUSED, no_table=REFUSED, hidden=REFUSED, read_only=REFUSED),
+        write=True,
+    ),
+    # -- calendar -------------------------------------------------------------------------------
+    Row(
+        "calendar:page",
+        "calendar of everyone's planned work",
+        "GET",
+        lambda c: (
+            "/calendar/",
+            {"date": "2026-11-02", "user": "all", "source": "client_work.date"},
+        ),
+        E(peer=EMPTY, no_table=EMPTY),
+        marker=True,
+    ),
+    Row(
+        "calendar:move",
+        "move planned work to another day",
+        "POST",
+        lambda c: (
+            "/calendar/move/",
+            {"table": "client_work", "pk": c.target.work.pk, "field": "date", "date": "2026-11-09"},
+        ),
+        E(peer=404, no_table=404, read_only=403),
+        write=True,
+    ),
+    Row("calendar:counts", "today's count", "GET", lambda c: ("/calendar/counts/", {}), E()),
+    Row(
+        "calendar:feed_create",
+        "new ICS link",
+        "POST",
+        lambda c: ("/calendar/feed/new/", {}),
+        E(),
+        write=True,
+    ),
+    Row(
+        "calendar:feed_revoke",
+        "revoke the ICS link",
+        "POST",
+        lambda c: ("/calendar/feed/revoke/", {}),
+        E(),
+        write=True,
+        prepare=_own_feed,
+    ),
+    Row(
+        "calendar:feed",
+        "ICS feed (the token is the credential)",
+        "GET",
+        lambda c: (f"/calendar/feed/{_feed_token(c)}.ics", {}),
+        E(anonymous=OK, admin=EMPTY, peer=EMPTY, no_table=EMPTY),
+        marker=True,
+        found=_work_uid,
+    ),
+    # -- import -----------------------------------------------------------------------------------
+    Row(
+        "imports:home",
+        "import page",
+        "GET",
+        lambda c: ("/t/counterparties/import/", {}),
+        E(no_table=404, read_only=403),
+    ),
+    Row(
+        "imports:home",
+        "upload a file",
+        "POST",
+        lambda c: ("/t/counterparties/import/", {"file": _csv_file(c)}),
+        E(no_table=404, read_only=403),
+    ),
+    *[
+        Row(
+            name,
+            verb,
+            "GET",
+            (lambda tail: lambda c: (f"/t/counterparties/import/f/{c.data['token']}/{tail}", {}))(
+                step
+            ),
+            E(no_table=404, read_only=403),
+            prepare=_upload,
+        )
+        for name, verb, step in [
+            ("imports:file", "how the file is read", ""),
+            ("imports:preview", "live preview", "preview/"),
+            ("imports:mapping", "mapping", "mapping/"),
+            ("imports:duplicates", "duplicates", "duplicates/"),
+            ("imports:defaults", "defaults", "defaults/"),
+        ]
+    ],
+    Row(
+        "imports:check",
+        "dry run by INN (no record outside the rows, no hidden old values)",
+        "GET",
+        lambda c: (f"/t/counterparties/import/f/{c.data['token']}/check/", {}),
+        E(peer=EMPTY, no_table=404, hidden=EMPTY, read_only=403),
+        prepare=_upload,
+        marker=True,
+        found=_record_ref,
+    ),
+    Row(
+        "imports:check",
+        "import",
+        "POST",
+        lambda c: (f"/t/counterparties/import/f/{c.data['token']}/check/", {"action": "import"}),
+        E(no_table=404, read_only=403),
+        prepare=_upload,
+        write=True,
+    ),
+    Row(
+        "imports:template",
+        "apply a template",
+        "POST",
+        lambda c: (
+            f"/t/counterparties/import/f/{c.data['token']}/template/",
+            {"template": c.data["template"]},
+        ),
+        E(no_table=404, read_only=403),
+        prepare=_upload,
+    ),
+    Row(
+        "imports:template_delete",
+        "delete the administrator's template",
+        "POST",
+        lambda c: (f"/t/counterparties/import/templates/{_template(c)}/delete/", {}),
+        E(own=REFUSED, peer=REFUSED, no_table=404, hidden=REFUSED, read_only=403),
+        write=True,
+    ),
+    Row(
+        "imports:batch",
+        "the administrator's import",
+        "GET",
+        lambda c: (f"/t/counterparties/import/{_batch(c)}/", {}),
+        E(no_table=404, read_only=403),
+    ),
+    Row(
+        "imports:batch_errors",
+        "errors file (none)",
+        "GET",
+        lambda c: (f"/t/counterparties/import/{_batch(c)}/errors/", {}),
+        E(admin=404, own=404, peer=404, no_table=404, hidden=404, read_only=403),
+    ),
+    Row(
+        "imports:batch_undo",
+        "undo the administrator's import",
+        "POST",
+        lambda c: (f"/t/counterparties/import/{_batch(c)}/undo/", {}),
+        E(own=REFUSED, peer=REFUSED, no_table=404, hidden=REFUSED, read_only=403),
+        write=True,
+    ),
+    # -- notifications and reminders --------------------------------------------------------------
+    Row("notifications:list", "my notifications", "GET", lambda c: ("/notifications/", {}), E()),
+    Row("notifications:bell", "the bell", "GET", lambda c: ("/notifications/bell/", {}), E()),
+    Row(
+        "notifications:read",
+        "mark mine read",
+        "POST",
+        lambda c: ("/notifications/read/", {}),
+        E(),
+        write=True,
+        prepare=_my_note,
+    ),
+    Row(
+        "notifications:email",
+        "by e-mail too",
+        "POST",
+        lambda c: ("/notifications/email/", {"by_email": "on"}),
+        E(),
+        write=True,
+    ),
+    Row(
+        "notifications:open",
+        "open the administrator's notification",
+        "GET",
+        lambda c: (f"/notifications/{_admin_note(c)}/", {}),
+        E(own=404, peer=404, no_table=404, hidden=404, read_only=404),
+        write=True,
+    ),
+    Row(
+        "notifications:reminders",
+        "reminders",
+        "GET",
+        lambda c: ("/notifications/reminders/", {}),
+        ADMIN_ONLY,
+    ),
+    Row(
+        "notifications:reminder_add",
+        "new reminder",
+        "GET",
+        lambda c: ("/notifications/reminders/new/", {"table": "counterparties"}),
+        ADMIN_ONLY,
+    ),
+    Row(
+        "notifications:reminder_edit",
+        "a reminder",
+        "GET",
+        lambda c: (f"/notifications/reminders/{_reminder(c)}/", {}),
+        ADMIN_ONLY,
+    ),
+    Row(
+        "notifications:reminder_delete",
+        "delete a reminder",
+        "POST",
+        lambda c: (f"/notifications/reminders/{_reminder(c)}/delete/", {}),
+        E(own=403, peer=403, no_table=403, hidden=403, read_only=403),
+        write=True,
+    ),
+    # -- integrations: web forms and webhooks (administrators), the public form (anyone) ----------
+    Row("webform_list", "web forms", "GET", lambda c: ("/integrations/forms/", {}), ADMIN_ONLY),
+    Row(
+        "webform_list",
+        "add a web form",
+        "POST",
+        lambda c: ("/integrations/forms/", {"table": "counterparties", "name": "Заявка"}),
+        E(own=403, peer=403, no_table=403, hidden=403, read_only=403),
+        write=True,
+    ),
+    Row(
+        "webform_edit",
+        "a web form",
+        "GET",
+        lambda c: (f"/integrations/forms/{_webform(c).pk}/", {}),
+        ADMIN_ONLY,
+    ),
+    Row(
+        "webform_delete",
+        "delete a web form",
+        "POST",
+        lambda c: (f"/integrations/forms/{_webform(c).pk}/delete/", {}),
+        E(own=403, peer=403, no_table=403, hidden=403, read_only=403),
+        write=True,
+    ),
+    Row(
+        "webform_public",
+        "the public form",
+        "GET",
+        lambda c: (f"/f/{_webform(c).key}/", {}),
+        E(anonymous=OK),
+    ),
+    Row(
+        "webform_token",
+        "the public form's token",
+        "GET",
+        lambda c: (f"/f/{_webform(c).key}/token/", {}),
+        E(anonymous=OK),
+    ),
+    Row("webhook_list", "webhooks", "GET", lambda c: ("/integrations/webhooks/", {}), ADMIN_ONLY),
+    Row(
+        "webhook_edit",
+        "a webhook",
+        "GET",
+        lambda c: (f"/integrations/webhooks/{_webhook(c)}/", {}),
+        ADMIN_ONLY,
+    ),
+    Row(
+        "webhook_delete",
+        "delete a webhook",
+        "POST",
+        lambda c: (f"/integrations/webhooks/{_webhook(c)}/delete/", {}),
+        E(own=403, peer=403, no_table=403, hidden=403, read_only=403),
+        write=True,
+    ),
+]
+
+
+def _group_pk(name: str) -> int:
+    from django.contrib.auth.models import Group
+
+    return Group.objects.get(name=name).pk
+
+
+def url_names() -> set[str]:
+    """Every named URL pattern of the site, found by walking the resolver."""
+    names: set[str] = set()
+
+    def walk(patterns: list[Any], namespace: str) -> None:
+        for p in patterns:
+            if isinstance(p, URLResolver):
+                ns = f"{namespace}{p.namespace}:" if p.namespace else namespace
+                walk(p.url_patterns, ns)
+            elif isinstance(p, URLPattern):
+                names.add(f"{namespace}{p.name}" if p.name else f"{namespace}<unnamed {p.pattern}>")
+
+    walk(get_resolver().url_patterns, "")
+    return names
+
+
+def test_every_url_has_a_row():
+    """A URL without a row in the matrix fails here: add one (and think about who may use it)."""
+    covered = {row.name for row in MATRIX}
+    missing = sorted(url_names() - covered)
+    assert missing == [], f"URLs without a row in MATRIX: {missing}"
+
+
+def test_every_row_lists_every_subject():
+    for row in MATRIX:
+        assert set(row.expect) == set(SUBJECTS), row
+
+
+CASES = [
+    pytest.param(row, subject, id=f"{row.name}[{row.verb}]-{subject}")
+    for row in MATRIX
+    for subject in SUBJECTS
+]
+
+
+def _body(response: Any) -> str:
+    if getattr(response, "streaming", False):
+        content = b"".join(response.streaming_content)
+    else:
+        content = response.content
+    if response.get("Content-Type", "").startswith("application/pdf"):
+        return ""
+    for encoding in ("utf-8", "cp1251"):
+        try:
+            return content.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return ""
+
+
+@pytest.mark.parametrize(("row", "subject"), CASES)
+def test_matrix(client, world, row: Row, subject: str):
+    # given: the subject and his target
+    user = None
+    if subject == "admin":
+        user, target = world.admin, world.targets["own"]
+    elif subject == "peer":
+        user, target = world.users["own"], world.targets["peer"]
+    elif subject != "anonymous":
+        user, target = world.users[subject], world.targets[subject]
+    else:
+        target = world.targets["own"]
+    if user is not None:
+        client.force_login(user)
+    ctx = Ctx(world, target, user, client)
+    if row.prepare:
+        row.prepare(ctx)
+    path, data = row.build(ctx)
+    before = dump()
+    # when
+    headers = {"HTTP_HX_REQUEST": "true"} if row.htmx else {}
+    send = getattr(client, row.method.lower())
+    if row.json_body:
+        response = send(path, json.dumps(data), content_type="application/json", **headers)
+    else:
+        response = send(path, data, **headers)
+    body = _body(response)
+    after = dump()
+    expected = row.expect[subject]
+    status = response.status_code
+    marker = row.found(ctx) if row.found else target.name
+    # then
+    assert status < 500
+    if expected == LOGIN:
+        assert status == 302 and "/login/" in response["Location"], status
+    elif isinstance(expected, int):
+        assert status == expected, (status, body[:300])
+    elif expected == ANY:
+        assert status < 400 or status == 405, status
+    elif expected == REFUSED:
+        assert status in (200, 302), status
+    elif expected == EMPTY:
+        assert status == 200, status
+        assert marker not in body
+    elif expected == OK:
+        assert 200 <= status < 300 or status == 302, (status, body[:500])
+        if row.marker:
+            assert marker in body
+        if row.write:
+            assert after != before, "an allowed write changed nothing"
+    if expected not in (OK, ANY):
+        assert after == before, "a refused request changed data"
+    if subject == "hidden" and SECRET_INN not in str(data) + ctx.data.get("sent", ""):
+        assert SECRET_INN not in body
+    if subject == "hidden" and row.hidden_text:
+        assert row.hidden_text not in body
