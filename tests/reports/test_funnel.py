@@ -102,6 +102,18 @@ def test_one_manager(history):
     assert [c.id for c in funnel.managers] == [history.managers["P"]]
 
 
+def test_a_manager_confined_to_his_clients_sees_only_their_funnel(history, petrova):
+    # given: «Менеджеры» read only the counterparties they manage (the default row rights)
+    # when: Petrova opens the funnel of all managers
+    funnel = compute_funnel(Actor.for_user(petrova), **MARCH)
+    # then: it is her clients' funnel, the same as an administrator's funnel of her alone
+    assert table_of(funnel, {"P": history.managers["P"]}) == EXPECTED_PETROVA
+    assert {row.by_manager.get(history.managers["I"], 0) for row in funnel.rows} == {0}
+    members = funnel_members(Actor.for_user(petrova), **MARCH, stage="cold")
+    everyone = funnel_members(SYSTEM, **MARCH, stage="cold", managers=[history.managers["P"]])
+    assert set(members.values_list("pk", flat=True)) == set(everyone.values_list("pk", flat=True))
+
+
 def test_period_edges_move_counterparties(history):
     # given: February instead of March
     february = {"date_from": dt.date(2026, 2, 1), "date_to": dt.date(2026, 2, 28)}

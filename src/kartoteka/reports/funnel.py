@@ -57,10 +57,9 @@ from the facts, by :class:`_FactsQuery` — a range scan of a few hundred thousa
 year, however many counterparties and work rows there are. The facts repeat what they need of
 the counterparty (manager, creation day, trash) and are rewritten with every write, so they
 give exactly the numbers of the work log; the tests compare the two on a random history. The
-facts hold every counterparty not in the trash — what
-:func:`~kartoteka.records.selectors.base_queryset` gives every actor today; when it comes to
-restrict what an actor reads, :meth:`_FactsQuery.usable` must send a restricted actor to the
-work log (the drill-down lists already start from the selector's queryset).
+facts hold every counterparty not in the trash, so :meth:`_FactsQuery.usable` sends an actor
+whose group confines him to some rows (a manager to his own clients) to the work log; the
+drill-down lists start from the selector's queryset either way.
 
 **From the work log.** While the facts are out of date (the stage options changed since they
 were written, until ``kartoteka rebuild-funnel`` or ``kartoteka init``), the funnel is computed
@@ -104,6 +103,7 @@ from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, QuerySe
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
+from kartoteka.access import rights
 from kartoteka.core.actor import Actor
 from kartoteka.crm.funnel_facts import ENTERED, NO_MANAGER, REFUSED_AT, facts_current
 from kartoteka.crm.models import FunnelFact, FunnelTally
@@ -640,7 +640,14 @@ class _FactsQuery:
 
     @staticmethod
     def usable(query: _FunnelQuery) -> bool:
-        """Whether the facts hold the funnel's stages as they now stand."""
+        """Whether the facts hold the funnel's stages as they now stand, and the actor reads
+        every counterparty and work row (the facts know nothing of row rights: an actor confined
+        to some rows — a manager to his own clients — is counted from the work log, whose row
+        sources are the selector's querysets)."""
+        if rights.row_q(query.actor, query.counterparties) is not None:
+            return False
+        if rights.row_q(query.actor, query.work) is not None:
+            return False
         return facts_current(query.keys)
 
     def tally(self) -> Tally:
