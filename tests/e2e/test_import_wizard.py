@@ -1,9 +1,9 @@
 """The import wizard in a real browser: a Windows-1251 «;» file read garbled as UTF-8 and right
-as Windows-1251, mapped, dry-run, imported by the background worker with a progress bar, undone.
+as Windows-1251, mapped, dry-run, imported and undone by the background worker with progress.
 
-Files up to ``BACKGROUND_ROWS`` rows are imported during the request; this file is larger, so the
-batch goes to the job queue and a ``kartoteka worker`` runs next to the server for this module
-(``kartoteka run`` starts both in production)."""
+Files up to ``BACKGROUND_ROWS`` rows are checked, imported and undone during the request; this
+file is larger, so each of the three goes to the job queue and a ``kartoteka worker`` runs next
+to the server for this module (``kartoteka run`` starts both in production)."""
 
 from __future__ import annotations
 
@@ -94,8 +94,13 @@ def test_import_wizard_from_a_cp1251_file_to_undo(page, server, worker, tmp_path
     expect(page.locator("#d-manager option:checked")).to_contain_text("(я)")
     shot(page, "6-defaults")
     page.get_by_role("button", name="Проверить →").click()
-    # then: the dry run: every row to be created, nothing written yet
-    expect(page.get_by_test_id("total-create")).to_have_text(f"{ROWS:,}".replace(",", "\xa0"))
+    # then: the dry run of a file this big runs in the background, the page follows it
+    expect(page.get_by_test_id("checking")).to_be_visible()
+    shot(page, "7-checking")
+    # and then shows it: every row to be created, nothing written yet
+    expect(page.get_by_test_id("total-create")).to_have_text(
+        f"{ROWS:,}".replace(",", "\xa0"), timeout=60_000
+    )
     expect(page.get_by_test_id("total-error")).to_have_text("0")
     dry = page.get_by_test_id("dry-run")
     expect(dry.locator("tbody tr").first).to_contain_text("создать")
@@ -139,11 +144,15 @@ def test_import_wizard_from_a_cp1251_file_to_undo(page, server, worker, tmp_path
     expect(page.get_by_test_id("undo-confirm")).to_contain_text("Отменить импорт №")
     shot(page, "10-undo-confirm")
     page.get_by_role("button", name="Да, отменить импорт").click()
-    # then: what undo did
+    # then: an undo this big runs in the background too, the page follows it
+    expect(report).to_have_attribute("data-status", "undoing")
+    expect(page.get_by_test_id("progress-text")).to_contain_text("созданных и обновлённых")
+    shot(page, "11-undoing")
+    # and then says what undo did
     expect(page.get_by_test_id("undo-report")).to_contain_text(
-        "удалено созданных записей: " + f"{ROWS:,}".replace(",", "\xa0")
+        "удалено созданных записей: " + f"{ROWS:,}".replace(",", "\xa0"), timeout=60_000
     )
     expect(report).to_have_attribute("data-status", "undone")
-    shot(page, "11-undone")
+    shot(page, "12-undone")
     page.goto(server.url + "/t/counterparties/?q=" + "Импорт 4321")
     expect(page.get_by_test_id("grid")).not_to_contain_text("ООО «Импорт 4321»")

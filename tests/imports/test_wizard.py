@@ -16,7 +16,7 @@ from django_tasks_db.models import DBTaskResult
 
 from kartoteka.core.actor import Actor
 from kartoteka.imports import services
-from kartoteka.imports.models import ImportBatch, ImportTemplate
+from kartoteka.imports.models import ImportBatch, ImportCheck, ImportTemplate
 from kartoteka.records import services as records
 from kartoteka.records.models import RecordChange
 from kartoteka.tables.modelfactory import model_for
@@ -399,6 +399,9 @@ def test_a_big_file_runs_in_the_background_and_the_page_follows_it(
     monkeypatch.setattr(services, "BACKGROUND_ROWS", 2)
     content = cp1251_file(tmp_path, [[f"Фирма {i}", inn(i), "", "", ""] for i in range(1, 4)])
     token = token_of(upload(web, content))
+    with django_capture_on_commit_callbacks(execute=True):
+        web.get(step("check", token))  # the dry run of a big file is a job too
+    _run_queued_task("kartoteka.imports.tasks.run_check_task")
     page = web.get(step("check", token)).content.decode()
     assert "импорт пойдёт в фоне" in page
     with django_capture_on_commit_callbacks(execute=True):
@@ -446,3 +449,173 @@ def test_a_running_batch_shows_rows_rate_and_time_left(web, counterparties, mana
     assert shown is not None, part
     rate, left = int(shown[1]), int(shown[2])
     assert 200 <= rate <= 250 and 30 <= left <= 38
+
+
+def _run_queued_task(path: str) -> None:
+    """Run the one queued job of ``path`` as ``db_worker`` does (the worker itself closes the
+    database connection when done, which on PostgreSQL would end the test's transaction)."""
+    [queued] = DBTaskResult.objects.filter(task_path=path)
+    import_string(queued.task_path).call(*queued.args_kwargs["args"])
+    queued.delete()
+
+
+def test_the_dry_run_of_a_big_file_runs_in_the_background(
+    web, tmp_path, counterparties, manager_user, monkeypatch, django_capture_on_commit_callbacks
+):
+    # given: «big» means more than two rows here; one of the three is already in the table
+    monkeypatch.setattr(services, "BACKGROUND_ROWS", 2)
+    records.create_records(
+        Actor.for_user(manager_user), counterparties, [{"name": "Ромашка", "inn": inn(1)}]
+    )
+    content = cp1251_file(
+        tmp_path,
+        [
+            ["Ромашка", inn(1), "Тверь", "", ""],
+            ["Лютик", inn(2), "", "", ""],
+            ["Мак", "12", "", "", ""],
+        ],
+    )
+    token = token_of(upload(web, content))
+    # when: the check step is opened
+    with django_capture_on_commit_callbacks(execute=True):
+        page = web.get(step("check", token)).content.decode()
+    # then: a progress page that polls; the check is queued, not run in the request
+    assert 'data-testid="checking" data-status="pending"' in page
+    assert 'hx-trigger="every 1s"' in page and "ожидает начала" in page
+    assert "В файле 3 строк — проверка идёт в фоне" in page
+    [check] = ImportCheck.objects.all()
+    assert (check.status, check.rows_total, check.user_id) == ("pending", 3, manager_user.pk)
+    # when: the page is opened again, the same check is shown (not a second one)
+    with django_capture_on_commit_callbacks(execute=True):
+        web.get(step("check", token))
+    assert ImportCheck.objects.count() == 1
+    assert (
+        DBTaskResult.objects.filter(task_path="kartoteka.imports.tasks.run_check_task").count() == 1
+    )
+    # when: the worker runs it
+    _run_queued_task("kartoteka.imports.tasks.run_check_task")
+    # then: the polled part asks for the whole page, which shows the result
+    part = web.get(step("check", token), {"part": "progress"}, headers={"HX-Request": "true"})
+    assert part["HX-Refresh"] == "true"
+    page = web.get(step("check", token)).content.decode()
+    assert '<div class="fs-4 fw-semibold" data-testid="total-create">1</div>' in page
+    assert '<div class="fs-4 fw-semibold" data-testid="total-update">1</div>' in page
+    assert '<div class="fs-4 fw-semibold" data-testid="total-error">1</div>' in page
+    assert "«12» — неверный ИНН: проверьте цифры." in page
+    assert (
+        'Город:</span> <del class="text-danger">∅</del> → '
+        '<ins class="text-success text-decoration-none">Тверь</ins>' in page
+    )
+    # and nothing was written
+    assert model_for(counterparties).objects.count() == 1
+    assert not ImportBatch.objects.exists()
+    # when: the settings change, the old check goes and a new one is queued
+    web.post(step("duplicates", token), {"key": "", "on_duplicate": "skip", "keep_filled": "on"})
+    with django_capture_on_commit_callbacks(execute=True):
+        web.get(step("check", token))
+    [new] = ImportCheck.objects.all()
+    assert new.pk != check.pk and new.status == "pending"
+    # when: the import starts, the wizard's checks go with its copy of the file
+    with django_capture_on_commit_callbacks(execute=True):
+        web.post(step("check", token), {"action": "import"})
+    assert not ImportCheck.objects.exists()
+
+
+def test_a_check_that_fails_says_why(web, tmp_path, counterparties, monkeypatch):
+    monkeypatch.setattr(services, "BACKGROUND_ROWS", 1)
+    content = cp1251_file(
+        tmp_path, [["Ромашка", inn(1), "", "", ""], ["Лютик", inn(2), "", "", ""]]
+    )
+    token = token_of(upload(web, content))
+    web.get(step("check", token))
+    check = ImportCheck.objects.get()
+    # when: the file cannot be read through (as a spreadsheet broken past its first rows)
+    from kartoteka.imports.checks import run_check
+    from kartoteka.imports.readers import ImportFileError
+
+    def broken(*args, **kwargs):
+        raise ImportFileError("Файл повреждён после строки 1.")
+
+    monkeypatch.setattr(services, "dry_run", broken)
+    run_check(check.pk)
+    # then
+    check.refresh_from_db()
+    assert (check.status, check.message) == ("failed", "Файл повреждён после строки 1.")
+    page = web.get(step("check", token)).content.decode()
+    assert 'data-testid="step-error"' in page and check.message in page
+
+
+def test_a_big_undo_runs_in_the_background(
+    web, tmp_path, counterparties, manager_user, monkeypatch, django_capture_on_commit_callbacks
+):
+    # given: an import that created three records
+    content = cp1251_file(tmp_path, [[f"Фирма {i}", inn(i), "", "", ""] for i in range(1, 4)])
+    token = token_of(upload(web, content))
+    web.post(step("check", token), {"action": "import"})
+    batch = ImportBatch.objects.get()
+    assert batch.created == 3
+    monkeypatch.setattr(services, "BACKGROUND_ROWS", 2)
+    undo_url = reverse("imports:batch_undo", args=["counterparties", batch.pk])
+    # when: undo is confirmed
+    with django_capture_on_commit_callbacks(execute=True):
+        response = web.post(undo_url, follow=True)
+    # then: it is handed to the worker; nothing is undone yet; the page polls
+    batch.refresh_from_db()
+    assert (batch.status, batch.undo_total) == ("undoing", 3)
+    page = response.content.decode()
+    assert "отменяется в фоне" in page and 'hx-trigger="every 1s"' in page
+    assert "записей, созданных и обновлённых импортом: 3" in page
+    assert model_for(counterparties).objects.count() == 3
+    # and a second undo is refused while it runs
+    web.post(undo_url)
+    assert (
+        DBTaskResult.objects.filter(task_path="kartoteka.imports.tasks.undo_import_task").count()
+        == 1
+    )
+    # when: the worker runs it
+    _run_queued_task("kartoteka.imports.tasks.undo_import_task")
+    # then
+    batch.refresh_from_db()
+    assert batch.status == "undone" and batch.undo_report["deleted"] == 3
+    assert not model_for(counterparties).objects.exists()
+    part = web.get(
+        reverse("imports:batch", args=["counterparties", batch.pk]),
+        {"part": "progress"},
+        headers={"HX-Request": "true"},
+    ).content.decode()
+    assert 'data-status="undone"' in part and "every 1s" not in part
+    assert f"import-undo#{batch.pk}" in set(RecordChange.objects.values_list("source", flat=True))
+    assert RecordChange.objects.filter(source=f"import-undo#{batch.pk}").values_list(
+        "user_id", flat=True
+    ).distinct().get() in (None, manager_user.pk)
+
+
+def test_a_background_undo_that_fails_leaves_everything_and_says_why(
+    web, tmp_path, counterparties, manager_user, monkeypatch, django_capture_on_commit_callbacks
+):
+    # given: an import that changed a city, then another record took... a refused restore
+    content = cp1251_file(tmp_path, [[f"Фирма {i}", inn(i), "", "", ""] for i in range(1, 4)])
+    token = token_of(upload(web, content))
+    web.post(step("check", token), {"action": "import"})
+    batch = ImportBatch.objects.get()
+    monkeypatch.setattr(services, "BACKGROUND_ROWS", 2)
+    with django_capture_on_commit_callbacks(execute=True):
+        web.post(reverse("imports:batch_undo", args=["counterparties", batch.pk]))
+    before = sorted(model_for(counterparties).objects.values_list("pk", "name", "inn"))
+
+    def refuse(*args, **kwargs):
+        from kartoteka.core.exceptions import RuleViolation
+
+        raise RuleViolation("test", "Правило не позволяет удалить запись.")
+
+    monkeypatch.setattr(services.records, "purge_records", refuse)
+    # when
+    _run_queued_task("kartoteka.imports.tasks.undo_import_task")
+    # then: the batch is done again, with the reason, and the records are untouched
+    batch.refresh_from_db()
+    assert batch.status == "done"
+    assert batch.message == "Импорт не отменён: Правило не позволяет удалить запись."
+    assert sorted(model_for(counterparties).objects.values_list("pk", "name", "inn")) == before
+    page = web.get(reverse("imports:batch", args=["counterparties", batch.pk])).content.decode()
+    assert "Импорт не отменён: Правило не позволяет удалить запись." in page
+    assert "Отменить импорт</a>" in page

@@ -20,12 +20,14 @@ class ImportBatch(models.Model):
     RUNNING = "running"
     DONE = "done"
     FAILED = "failed"
+    UNDOING = "undoing"
     UNDONE = "undone"
     STATUSES = [
         (PENDING, _("в очереди")),
         (RUNNING, _("выполняется")),
         (DONE, _("выполнен")),
         (FAILED, _("не выполнен")),
+        (UNDOING, _("отменяется")),
         (UNDONE, _("отменён")),
     ]
 
@@ -50,6 +52,9 @@ class ImportBatch(models.Model):
     #: The bad rows with the reason per row, a CSV in the default storage.
     errors_file = models.CharField(max_length=500, blank=True, default="")
     undo_report = models.JSONField(default=dict, blank=True)
+    #: Records the undo has to go through, and has gone through (its progress bar).
+    undo_total = models.PositiveIntegerField(default=0)
+    undo_done = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -68,6 +73,46 @@ class ImportBatch(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (self.DONE, self.FAILED, self.UNDONE)
+
+
+class ImportCheck(models.Model):
+    """A dry run of a big file, run by the background worker while the wizard shows its progress.
+
+    ``result`` holds the totals and the first rows one by one (see
+    :func:`kartoteka.imports.checks.result_of`); a check belongs to one user's upload with one
+    set of settings, and a new one replaces it when the settings change.
+    """
+
+    PENDING = ImportBatch.PENDING
+    RUNNING = ImportBatch.RUNNING
+    DONE = ImportBatch.DONE
+    FAILED = ImportBatch.FAILED
+    STATUSES = ImportBatch.STATUSES[:4]
+
+    table = models.ForeignKey(Table, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(conf.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    file_name = models.CharField(max_length=255)
+    #: The wizard's copy of the upload in the default storage.
+    file_path = models.CharField(max_length=500)
+    settings = models.JSONField(default=dict)
+    status = models.CharField(max_length=16, choices=STATUSES, default=PENDING)
+    message = models.TextField(blank=True, default="")
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_done = models.PositiveIntegerField(default=0)
+    result = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"import-check#{self.pk} {self.file_name}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.DONE, self.FAILED)
 
 
 class ImportTemplate(models.Model):

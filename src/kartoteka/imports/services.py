@@ -31,6 +31,7 @@ from itertools import islice
 from typing import Any
 
 from django.conf import settings as conf
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.files.storage import default_storage
@@ -47,7 +48,7 @@ from kartoteka.core.exceptions import (
     RecordValidationError,
     RuleViolation,
 )
-from kartoteka.imports.models import ImportBatch, ImportTemplate
+from kartoteka.imports.models import ImportBatch, ImportCheck, ImportTemplate
 from kartoteka.imports.options import ColumnMapping, ImportSettings
 from kartoteka.imports.readers import ImportFileError, TableFile, open_table_file
 from kartoteka.records import selectors
@@ -714,11 +715,24 @@ class _Run:
 
 
 def dry_run(
-    actor: Actor, table: Table, source: str | bytes, name: str, settings: ImportSettings
+    actor: Actor,
+    table: Table,
+    source: str | bytes,
+    name: str,
+    settings: ImportSettings,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+    total: int = 0,
 ) -> ImportResult:
-    """What the import would do, row by row, with totals; nothing is written."""
+    """What the import would do, row by row, with totals; nothing is written.
+
+    ``progress(done, total)`` is called after every chunk of rows (``total``: the file's rows,
+    when the caller counted them). Big files are checked in the background
+    (:mod:`kartoteka.imports.checks`).
+    """
     table_file = open_file(source, name, settings)
-    return _Run(actor, table, table_file, settings, dry_run=True).run()
+    run = _Run(actor, table, table_file, settings, dry_run=True, progress=progress, total=total)
+    return run.run()
 
 
 def run_import(
@@ -894,8 +908,9 @@ def run_batch(batch_id: int) -> ImportResult | None:
         return None  # the batch says why (status «не выполнен», message)
 
 
-def progress_of(batch: ImportBatch) -> dict[str, Any]:
-    """Rows done / total, rows per second and seconds left, for a progress bar."""
+def progress_of(batch: ImportBatch | ImportCheck) -> dict[str, Any]:
+    """Rows done / total, rows per second and seconds left, for a progress bar (of an import
+    or of the background dry run of a big file)."""
     done, total = batch.rows_done, max(batch.rows_total, batch.rows_done)
     rate = 0.0
     if batch.started_at and done:
@@ -923,7 +938,65 @@ def errors_file(batch: ImportBatch) -> Any:
 # -- undo --
 
 
-def undo_import(actor: Actor, batch: ImportBatch) -> dict[str, Any]:
+def _check_undo(actor: Actor, batch: ImportBatch, *, claimed: bool = False) -> None:
+    if batch.status == ImportBatch.UNDONE:
+        raise KartotekaError(_("Импорт №%(n)s уже отменён.") % {"n": batch.pk}, code="undone")
+    if batch.status == ImportBatch.UNDOING and not claimed:
+        raise KartotekaError(
+            _("Импорт №%(n)s уже отменяется в фоне.") % {"n": batch.pk}, code="undoing"
+        )
+    if not (actor.is_admin or (actor.user_id and actor.user_id == batch.user_id)):
+        raise PermissionDenied(_("Отменить импорт может тот, кто его сделал, или администратор."))
+
+
+def start_undo(
+    actor: Actor, batch: ImportBatch, *, background: bool | None = None
+) -> dict[str, Any] | None:
+    """Undo ``batch`` now and return the report, or — for a batch that changed more than
+    :data:`BACKGROUND_ROWS` records (``background=None``) — hand it to the worker and return
+    ``None``; the batch is then «отменяется» until the job has undone it (one transaction, as
+    in :func:`undo_import`) or has failed (the batch is «выполнен» again, with the reason)."""
+    _check_undo(actor, batch)
+    if background is None:
+        background = batch.created + batch.updated > BACKGROUND_ROWS
+    if not background:
+        return undo_import(actor, batch)
+    claimed = ImportBatch.objects.filter(
+        pk=batch.pk, status__in=[ImportBatch.DONE, ImportBatch.FAILED]
+    ).update(status=ImportBatch.UNDOING, message="", undo_total=batch.created + batch.updated)
+    if not claimed:
+        raise KartotekaError(_("Импорт №%(n)s уже отменяется.") % {"n": batch.pk}, code="undoing")
+    from kartoteka.imports.tasks import undo_import_task
+
+    transaction.on_commit(lambda: undo_import_task.enqueue(batch.pk, actor.user_id))
+    batch.refresh_from_db()
+    return None
+
+
+def run_undo(batch_id: int, user_id: int | None) -> dict[str, Any] | None:
+    """The background job of :func:`start_undo`: undo a batch marked «отменяется»."""
+    batch = ImportBatch.objects.select_related("table").get(pk=batch_id)
+    if batch.status != ImportBatch.UNDOING:
+        return None
+    user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
+    actor = Actor.for_user(user) if user else Actor.system(f"import-undo:{batch.pk}")
+    try:
+        return undo_import(actor, batch, claimed=True)
+    except Exception as exc:
+        message = (
+            exc.message
+            if isinstance(exc, KartotekaError)
+            else _("Отмена прервана из-за внутренней ошибки: %(e)s") % {"e": exc}
+        )
+        ImportBatch.objects.filter(pk=batch.pk).update(
+            status=ImportBatch.DONE, message=_("Импорт не отменён: %(m)s") % {"m": message}
+        )
+        if not isinstance(exc, KartotekaError):
+            raise
+        return None
+
+
+def undo_import(actor: Actor, batch: ImportBatch, *, claimed: bool = False) -> dict[str, Any]:
     """Remove the records ``batch`` created and give the records it updated their old values.
 
     Link targets the import created in other tables go too. Records edited since the import by
@@ -931,10 +1004,7 @@ def undo_import(actor: Actor, batch: ImportBatch) -> dict[str, Any]:
     listed under ``kept`` (with ``table`` when not the batch's table). Returns
     ``{"deleted": n, "restored": n, "kept": [{"record": id, "reason": "…"}]}``.
     """
-    if batch.status == ImportBatch.UNDONE:
-        raise KartotekaError(_("Импорт №%(n)s уже отменён.") % {"n": batch.pk}, code="undone")
-    if not (actor.is_admin or (actor.user_id and actor.user_id == batch.user_id)):
-        raise PermissionDenied(_("Отменить импорт может тот, кто его сделал, или администратор."))
+    _check_undo(actor, batch, claimed=claimed)
     undo_actor = Actor(user=actor.user, source=f"import-undo#{batch.pk}", reason="import-undo")
     system = Actor.system(f"import-undo:{batch.pk}", source=f"import-undo#{batch.pk}")
     sources = [batch.source, f"{batch.source}:status"]
@@ -959,7 +1029,7 @@ def undo_import(actor: Actor, batch: ImportBatch) -> dict[str, Any]:
                 kept if table == batch.table else [{**item, "table": table.key} for item in kept]
             )
         ImportBatch.objects.filter(pk=batch.pk).update(
-            status=ImportBatch.UNDONE, undo_report=report
+            status=ImportBatch.UNDONE, undo_report=report, message=""
         )
     batch.refresh_from_db()
     return report

@@ -11,3 +11,19 @@ def run_import_task(batch_id: int) -> None:
     from kartoteka.imports.services import run_batch
 
     run_batch(batch_id)
+
+
+@task()
+def run_check_task(check_id: int) -> None:
+    """Run the dry run of a big file for the wizard; progress and result are kept on the check."""
+    from kartoteka.imports.checks import run_check
+
+    run_check(check_id)
+
+
+@task()
+def undo_import_task(batch_id: int, user_id: int | None) -> None:
+    """Undo a big import for the user who asked; progress and the report are kept on the batch."""
+    from kartoteka.imports.services import run_undo
+
+    run_undo(batch_id, user_id)

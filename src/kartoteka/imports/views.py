@@ -29,12 +29,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRefresh
 
 from kartoteka.access import rights
 from kartoteka.core.actor import Actor
 from kartoteka.core.exceptions import KartotekaError, NotFound
-from kartoteka.imports import services, wizard
-from kartoteka.imports.models import ImportBatch, ImportTemplate
+from kartoteka.imports import checks, services, wizard
+from kartoteka.imports.models import ImportBatch, ImportCheck, ImportTemplate
 from kartoteka.imports.options import ColumnMapping, ImportSettings
 from kartoteka.imports.readers import DELIMITERS, ENCODINGS, ImportFileError
 from kartoteka.records import selectors
@@ -532,11 +533,23 @@ def check_step(request: HttpRequest, key: str, token: str) -> HttpResponse:
             return redirect(_step_url("check", table, upload))
     error = ""
     result = None
+    check = None
     started = timezone.now()
     try:
-        result = services.dry_run(_actor(request), table, upload.full_path, upload.name, settings)
+        check = checks.check_for(_actor(request), table, upload.path, upload.name, settings)
+        if check is None:
+            result = services.dry_run(
+                _actor(request), table, upload.full_path, upload.name, settings
+            )
+        elif check.status == ImportCheck.DONE:
+            result = checks.result_of(check)
+        elif check.status == ImportCheck.FAILED:
+            error = check.message
     except KartotekaError as exc:
         error = exc.message
+    polled = getattr(request, "htmx", False) and request.GET.get("part") == "progress"
+    if check is not None and (polled or not check.is_finished):
+        return _checking(request, table, upload, check)
     fields = {f.key: f for f in fields_of(table)}
     return render(
         request,
@@ -555,10 +568,49 @@ def check_step(request: HttpRequest, key: str, token: str) -> HttpResponse:
                 for k, v in settings.defaults.items()
                 if k in fields
             ],
-            seconds=(timezone.now() - started).total_seconds(),
+            seconds=(
+                (check.finished_at - check.started_at).total_seconds()
+                if check is not None and check.finished_at and check.started_at
+                else (timezone.now() - started).total_seconds()
+            ),
             background=bool(result and result.rows > services.BACKGROUND_ROWS),
             background_rows=services.BACKGROUND_ROWS,
         ),
+    )
+
+
+def _checking(
+    request: HttpRequest, table: Table, upload: wizard.Upload, check: ImportCheck
+) -> HttpResponse:
+    """The dry run of a big file under way in the background: its progress, polled each second
+    (the polled part asks for the whole page once the check has finished)."""
+    if getattr(request, "htmx", False) and request.GET.get("part") == "progress":
+        if check.is_finished:
+            return HttpResponseClientRefresh()  # the whole page shows the result
+        template = "imports/checking.html#progress"
+    else:
+        template = "imports/checking.html"
+    progress = services.progress_of(check)
+    return render(
+        request,
+        template,
+        _context(
+            table,
+            upload,
+            "check",
+            check=check,
+            progress=progress,
+            time_left=_duration(progress["seconds_left"]),
+            waiting=_waiting(check),
+        ),
+    )
+
+
+def _waiting(job: ImportBatch | ImportCheck) -> bool:
+    """Whether a job has waited for the worker long enough to tell the user how to start it."""
+    return (
+        job.status == ImportBatch.PENDING
+        and (timezone.now() - job.created_at).total_seconds() > WORKER_HINT_SECONDS
     )
 
 
@@ -589,17 +641,13 @@ def _batch(request: HttpRequest, table: Table, pk: int) -> ImportBatch:
 
 def _batch_context(request: HttpRequest, table: Table, batch: ImportBatch) -> dict[str, Any]:
     progress = services.progress_of(batch)
-    waiting = (
-        batch.status == ImportBatch.PENDING
-        and (timezone.now() - batch.created_at).total_seconds() > WORKER_HINT_SECONDS
-    )
     actor = _actor(request)
     return {
         "table": table,
         "batch": batch,
         "progress": progress,
         "time_left": _duration(progress["seconds_left"]),
-        "waiting": waiting,
+        "waiting": _waiting(batch),
         "can_undo": batch.status == ImportBatch.DONE
         and (actor.is_admin or batch.user_id == request.user.pk),
         "kept": _kept(table, batch),
@@ -659,10 +707,17 @@ def batch_undo(request: HttpRequest, key: str, pk: int) -> HttpResponse:
     batch = _batch(request, table, pk)
     if request.method == "POST":
         try:
-            report = services.undo_import(_actor(request), batch)
+            report = services.start_undo(_actor(request), batch)
         except KartotekaError as exc:
             messages.error(request, exc.message)
         else:
+            if report is None:
+                messages.info(
+                    request,
+                    _("Импорт №%(n)s отменяется в фоне; эта страница покажет, когда закончится.")
+                    % {"n": batch.pk},
+                )
+                return redirect("imports:batch", table.key, batch.pk)
             messages.success(
                 request,
                 _(

@@ -20,6 +20,7 @@ from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 
 from kartoteka.core.actor import Actor
+from kartoteka.imports import checks
 from kartoteka.imports.options import ImportSettings
 from kartoteka.imports.readers import ImportFileError
 from kartoteka.imports.services import _Plan, max_upload_bytes, open_file
@@ -122,8 +123,9 @@ def store(request: HttpRequest, table: Table, uploaded: Any, settings: ImportSet
         raise
     uploads = request.session.get(SESSION_KEY, {})
     while len(uploads) >= MAX_UPLOADS:
-        oldest = next(iter(uploads))
-        default_storage.delete(uploads.pop(oldest)["path"])
+        oldest = uploads.pop(next(iter(uploads)))["path"]
+        checks.forget(oldest)
+        default_storage.delete(oldest)
     uploads[token] = asdict(upload)
     request.session[SESSION_KEY] = uploads
     return upload
@@ -146,6 +148,7 @@ def discard(request: HttpRequest, upload: Upload) -> None:
     uploads = request.session.get(SESSION_KEY, {})
     uploads.pop(upload.token, None)
     request.session[SESSION_KEY] = uploads
+    checks.forget(upload.path)
     default_storage.delete(upload.path)
 
 
