@@ -195,6 +195,46 @@ def test_archive_then_find_in_archive_then_restore(client_admin, romashka, table
     assert actions == ["create", "archive", "restore"]
 
 
+def test_delete_for_good_from_the_card_of_a_trashed_record(client_admin, romashka, table):
+    # given: the record is in the trash; its card offers «Удалить навсегда»
+    counterparties = table("counterparties")
+    client_admin.post(f"/t/counterparties/{romashka.pk}/state/", {"action": "trash"})
+    card = client_admin.get(f"/t/counterparties/{romashka.pk}/").content.decode()
+    assert 'name="action" value="purge"' in card and "Удалить навсегда" in card
+    # when
+    response = client_admin.post(
+        f"/t/counterparties/{romashka.pk}/state/", {"action": "purge"}, follow=True
+    )
+    # then
+    assert response.redirect_chain == [("/t/counterparties/", 302)]
+    assert "Запись удалена навсегда." in response.content.decode()
+    assert not model_for(counterparties).objects.filter(pk=romashka.pk).exists()
+    changes = RecordChange.objects.filter(table=counterparties, record_id=romashka.pk)
+    assert list(changes.order_by("id").values_list("action", flat=True)) == [
+        "create",
+        "delete",
+        "purge",
+    ]
+    assert client_admin.get(f"/t/counterparties/{romashka.pk}/").status_code == 404
+
+
+def test_a_managers_delete_for_good_from_the_card_is_refused(client, manager_user, table):
+    # given: his own client, in the trash
+    counterparties = table("counterparties")
+    record = create_record(
+        SYSTEM, counterparties, {"name": "ООО «Своя»", "manager": manager_user.pk}
+    )
+    trash_records(SYSTEM, counterparties, [record.pk])
+    history_before = RecordChange.objects.count()
+    client.force_login(manager_user)
+    # when
+    response = client.post(f"/t/counterparties/{record.pk}/state/", {"action": "purge"})
+    # then
+    assert response.status_code == 403
+    assert model_for(counterparties).objects.get(pk=record.pk).record_state == "deleted"
+    assert RecordChange.objects.count() == history_before
+
+
 def test_unknown_table_and_record_are_404(client_admin, crm):
     assert client_admin.get("/t/nope/").status_code == 404
     assert client_admin.get("/t/counterparties/999999/").status_code == 404
