@@ -106,6 +106,45 @@ def test_columns_are_chosen_and_ordered_per_user(client_admin, clients, admin_us
     assert [h.strip() for h in headers] == ["Город", "Название"]
 
 
+def column_headers(html: str) -> list[str]:
+    found = re.findall(r'<th scope="col">(?:<a class="text-nowrap"[^>]*>)?([^<↑↓]+)', html)
+    return [h.strip() for h in found]
+
+
+def test_one_users_columns_do_not_change_another_users_grid(
+    client, clients, admin_user, manager_user, table
+):
+    # given: both see the default columns
+    client.force_login(manager_user)
+    manager_default = column_headers(client.get("/t/counterparties/").content.decode())
+    client.force_login(admin_user)
+    admin_default = column_headers(client.get("/t/counterparties/").content.decode())
+    # when: the administrator picks and orders his columns
+    client.post(
+        "/t/counterparties/columns/",
+        {"col": ["city", "name"], "order": ["city", "inn", "name", "phone"]},
+    )
+    client.force_login(manager_user)
+    manager_after = column_headers(client.get("/t/counterparties/").content.decode())
+    # then: the manager's grid is as it was, and he has no preference of his own
+    assert manager_after == manager_default
+    assert "Название" in manager_default and len(manager_default) > 2
+    assert not ColumnPreference.objects.filter(user=manager_user).exists()
+    # when: the manager picks his own
+    client.post("/t/counterparties/columns/", {"col": ["name", "phone"], "order": []})
+    manager_own = column_headers(client.get("/t/counterparties/").content.decode())
+    client.force_login(admin_user)
+    admin_after = column_headers(client.get("/t/counterparties/").content.decode())
+    # then: each sees his own choice
+    assert manager_own == ["Название", "Телефон"]
+    assert admin_after == ["Город", "Название"] != admin_default
+    prefs = ColumnPreference.objects.filter(table=table("counterparties"))
+    assert sorted(prefs.values_list("user__username", "columns")) == [
+        ("boss", ["city", "name"]),
+        ("ivanov", ["name", "phone"]),
+    ]
+
+
 def test_totals_of_money_for_the_page_and_the_whole_filter(client_admin, table, clients):
     # given
     create_records(
