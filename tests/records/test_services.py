@@ -564,6 +564,32 @@ def test_defaults_are_applied(manager_user):
     ]
 
 
+def test_now_default_stamps_the_current_time(manager_user):
+    # given
+    table = make_table(
+        [
+            {"key": "name", "label": "Название", "type": "text"},
+            {
+                "key": "received",
+                "label": "Получено",
+                "type": "datetime",
+                "default": {"kind": "now"},
+            },
+        ],
+    )
+    given = dt.datetime(2026, 3, 15, 9, 30, tzinfo=dt.UTC)
+    # when
+    before = timezone.now()
+    create_records(
+        Actor.for_user(manager_user), table, [{"name": "А"}, {"name": "Б", "received": given}]
+    )
+    after = timezone.now()
+    # then
+    stamped, kept = [(r["name"], r["received"]) for r in rows_of(table)]
+    assert stamped[0] == "А" and before <= stamped[1] <= after
+    assert kept == ("Б", given)
+
+
 def test_refused_batch_does_not_use_up_autonumbers(db):
     # given
     table = make_table(

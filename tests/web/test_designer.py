@@ -325,6 +325,103 @@ def test_change_field_settings(client_admin):
     assert field.options == {"max_length": 100}
 
 
+def grid_headers(html: str) -> list[str]:
+    """The labels of the grid's field columns, in order (sortable or not)."""
+    import re
+
+    found = re.findall(r'<th scope="col">(?:<a class="text-nowrap"[^>]*>)?([^<↑↓]+)', html)
+    return [label.strip() for label in found]
+
+
+def test_fields_hidden_by_the_designer_leave_the_grid_and_the_forms(client_admin):
+    # given
+    supply = make_table(
+        [
+            {"key": "item", "label": "Товар", "type": "text"},
+            {"key": "qty", "label": "Количество", "type": "integer"},
+            {"key": "note", "label": "Примечание", "type": "text"},
+            {"key": "code", "label": "Артикул", "type": "text"},
+        ],
+        [{"item": "Бумага", "qty": 7, "note": "срочно", "code": "A-1"}],
+        key="supply",
+    )
+    record = model_for(supply).objects.get()
+    fields = {f.key: f for f in Field.objects.filter(table=supply)}
+    # when: «Количество» off the grid, «Примечание» off the add form, «Артикул» off the edit form
+    responses = [
+        client_admin.post("/designer/t/supply/f/qty/", edit_data(fields["qty"], show_in_grid=None)),
+        client_admin.post(
+            "/designer/t/supply/f/note/", edit_data(fields["note"], show_in_add=None)
+        ),
+        client_admin.post(
+            "/designer/t/supply/f/code/", edit_data(fields["code"], show_in_edit=None)
+        ),
+    ]
+    grid = client_admin.get("/t/supply/").content.decode()
+    add_form = client_admin.get("/t/supply/new/").content.decode()
+    edit_form = client_admin.get(f"/t/supply/{record.pk}/edit/").content.decode()
+    # then
+    assert [r.status_code for r in responses] == [302] * 3
+    assert grid_headers(grid) == ["Товар", "Примечание", "Артикул"]
+    assert ('name="qty"' in add_form, 'name="note"' in add_form, 'name="code"' in add_form) == (
+        True,
+        False,
+        True,
+    )
+    assert ('name="qty"' in edit_form, 'name="note"' in edit_form) == (True, True)
+    assert 'name="code"' not in edit_form
+
+    # when: the forms are sent with values for the fields they do not show
+    added = client_admin.post(
+        "/t/supply/new/", {"item": "Скрепки", "qty": "3", "note": "тайком", "code": "B-2"}
+    )
+    edited = client_admin.post(
+        f"/t/supply/{record.pk}/edit/",
+        {"item": "Бумага", "qty": "8", "note": "срочно", "code": "ПОДМЕНА"},
+    )
+    # then: the hidden field is neither written nor cleared
+    assert (added.status_code, edited.status_code) == (302, 302)
+    rows = model_for(supply).objects.order_by("id").values_list("item", "qty", "note", "code")
+    assert list(rows) == [("Бумага", 8, "срочно", "A-1"), ("Скрепки", 3, None, "B-2")]
+
+
+def card_groups(html: str) -> list[tuple[str, list[str]]]:
+    """The record card's field blocks: (group heading or "", field keys under it)."""
+    import re
+
+    blocks = re.findall(
+        r'<div class="card shadow-sm mb-3">\s*'
+        r'(?:<div class="card-header fw-semibold">([^<]*)</div>)?\s*'
+        r'<div class="card-body py-2">(.*?)</dl>',
+        html,
+        re.S,
+    )
+    return [(heading, re.findall(r'data-field="([^"]+)"', body)) for heading, body in blocks]
+
+
+def test_a_field_group_is_a_heading_on_the_card_with_its_fields_under_it(client_admin):
+    # given
+    supply = make_table(
+        [
+            {"key": "item", "label": "Товар", "type": "text"},
+            {"key": "inn", "label": "ИНН поставщика", "type": "text"},
+            {"key": "kpp", "label": "КПП поставщика", "type": "text"},
+            {"key": "note", "label": "Примечание", "type": "text"},
+        ],
+        [{"item": "Бумага", "inn": "7707083893", "kpp": "773601001"}],
+        key="supply",
+    )
+    record = model_for(supply).objects.get()
+    fields = {f.key: f for f in Field.objects.filter(table=supply)}
+    # when
+    for key in ("inn", "kpp"):
+        client_admin.post(f"/designer/t/supply/f/{key}/", edit_data(fields[key], group="Реквизиты"))
+    card = client_admin.get(f"/t/supply/{record.pk}/").content.decode()
+    # then: the fields of no group share one block without a heading
+    assert card_groups(card) == [("", ["item", "note"]), ("Реквизиты", ["inn", "kpp"])]
+    assert card.count('<div class="card-header fw-semibold">Реквизиты</div>') == 1
+
+
 def test_retype_text_to_integer_converts_the_values(client_admin):
     # given
     supply = make_table([{"key": "qty", "label": "Количество", "type": "text"}], key="supply")

@@ -106,6 +106,45 @@ def test_columns_are_chosen_and_ordered_per_user(client_admin, clients, admin_us
     assert [h.strip() for h in headers] == ["Город", "Название"]
 
 
+def column_headers(html: str) -> list[str]:
+    found = re.findall(r'<th scope="col">(?:<a class="text-nowrap"[^>]*>)?([^<↑↓]+)', html)
+    return [h.strip() for h in found]
+
+
+def test_one_users_columns_do_not_change_another_users_grid(
+    client, clients, admin_user, manager_user, table
+):
+    # given: both see the default columns
+    client.force_login(manager_user)
+    manager_default = column_headers(client.get("/t/counterparties/").content.decode())
+    client.force_login(admin_user)
+    admin_default = column_headers(client.get("/t/counterparties/").content.decode())
+    # when: the administrator picks and orders his columns
+    client.post(
+        "/t/counterparties/columns/",
+        {"col": ["city", "name"], "order": ["city", "inn", "name", "phone"]},
+    )
+    client.force_login(manager_user)
+    manager_after = column_headers(client.get("/t/counterparties/").content.decode())
+    # then: the manager's grid is as it was, and he has no preference of his own
+    assert manager_after == manager_default
+    assert "Название" in manager_default and len(manager_default) > 2
+    assert not ColumnPreference.objects.filter(user=manager_user).exists()
+    # when: the manager picks his own
+    client.post("/t/counterparties/columns/", {"col": ["name", "phone"], "order": []})
+    manager_own = column_headers(client.get("/t/counterparties/").content.decode())
+    client.force_login(admin_user)
+    admin_after = column_headers(client.get("/t/counterparties/").content.decode())
+    # then: each sees his own choice
+    assert manager_own == ["Название", "Телефон"]
+    assert admin_after == ["Город", "Название"] != admin_default
+    prefs = ColumnPreference.objects.filter(table=table("counterparties"))
+    assert sorted(prefs.values_list("user__username", "columns")) == [
+        ("boss", ["city", "name"]),
+        ("ivanov", ["name", "phone"]),
+    ]
+
+
 def test_totals_of_money_for_the_page_and_the_whole_filter(client_admin, table, clients):
     # given
     create_records(
@@ -191,6 +230,104 @@ def test_bulk_archive_and_restore_selected(client_admin, clients, table):
         {"action": "restore", "ids": ids, "confirm": "1", "query": "state=archived"},
     )
     assert model.objects.filter(record_state="archived").count() == 0
+
+
+def states(table) -> dict[str, str]:
+    return dict(model_for(table).objects.values_list("name", "record_state"))
+
+
+def test_bulk_trash_confirms_the_count_then_trashes_exactly_the_selected(
+    client_admin, clients, table
+):
+    # given
+    counterparties = table("counterparties")
+    ids = [str(clients[0].pk), str(clients[2].pk)]
+    # when: the confirmation step
+    confirm = client_admin.post(
+        "/t/counterparties/bulk/", {"action": "trash", "ids": ids, "query": "o=name"}
+    )
+    # then: it states the count and changes nothing yet
+    html = confirm.content.decode()
+    assert confirm.status_code == 200
+    assert '<p class="lead" data-testid="bulk-count">Будет изменено записей: 2.</p>' in html
+    assert "Подтвердить: Удалить" in html
+    assert set(states(counterparties).values()) == {"active"}
+    assert not RecordChange.objects.filter(table=counterparties, action="delete").exists()
+    # when: confirmed
+    done = client_admin.post(
+        "/t/counterparties/bulk/",
+        {"action": "trash", "ids": ids, "query": "o=name", "confirm": "1"},
+        follow=True,
+    )
+    # then
+    assert [code for _url, code in done.redirect_chain] == [302]
+    assert done.redirect_chain[0][0].startswith("/t/counterparties/?")
+    assert "Изменено записей: 2." in done.content.decode()
+    assert states(counterparties) == {
+        "Альфа": "deleted",
+        "Бета": "active",
+        "Гамма": "deleted",
+        "Дельта": "active",
+    }
+    trashed = RecordChange.objects.filter(table=counterparties, action="delete", source="bulk")
+    assert sorted(trashed.values_list("record_id", flat=True)) == [clients[0].pk, clients[2].pk]
+
+
+def test_bulk_purge_by_an_administrator_removes_the_records_for_good(client_admin, clients, table):
+    # given: two clients in the trash
+    counterparties = table("counterparties")
+    ids = [str(clients[1].pk), str(clients[3].pk)]
+    client_admin.post(
+        "/t/counterparties/bulk/", {"action": "trash", "ids": ids, "query": "", "confirm": "1"}
+    )
+    # when
+    confirm = client_admin.post(
+        "/t/counterparties/bulk/", {"action": "purge", "ids": ids, "query": "state=deleted"}
+    )
+    done = client_admin.post(
+        "/t/counterparties/bulk/",
+        {"action": "purge", "ids": ids, "query": "state=deleted", "confirm": "1"},
+    )
+    # then
+    assert "Будет изменено записей: 2." in confirm.content.decode()
+    assert done.status_code == 302
+    assert done["Location"].startswith("/t/counterparties/?state=deleted")
+    assert states(counterparties) == {"Альфа": "active", "Гамма": "active"}
+    purged = RecordChange.objects.filter(table=counterparties, action="purge", source="bulk")
+    assert sorted(purged.values_list("record_id", flat=True)) == [clients[1].pk, clients[3].pk]
+
+
+def test_bulk_purge_by_a_manager_is_refused_and_changes_nothing(client, manager_user, table):
+    # given: two of the manager's own clients, in the trash
+    counterparties = table("counterparties")
+    mine = create_records(
+        SYSTEM,
+        counterparties,
+        [
+            {"name": "Свой 1", "manager": manager_user.pk},
+            {"name": "Свой 2", "manager": manager_user.pk},
+        ],
+    )
+    from kartoteka.records.services import trash_records
+
+    trash_records(SYSTEM, counterparties, [r.pk for r in mine])
+    history_before = RecordChange.objects.count()
+    client.force_login(manager_user)
+    # when
+    response = client.post(
+        "/t/counterparties/bulk/",
+        {
+            "action": "purge",
+            "ids": [str(r.pk) for r in mine],
+            "query": "state=deleted",
+            "confirm": "1",
+        },
+    )
+    # then
+    assert response.status_code == 200
+    assert "Удалять записи навсегда может только администратор." in response.content.decode()
+    assert states(counterparties) == {"Свой 1": "deleted", "Свой 2": "deleted"}
+    assert RecordChange.objects.count() == history_before
 
 
 def test_lookup_finds_records_by_title(client_admin, clients):

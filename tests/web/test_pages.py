@@ -119,6 +119,101 @@ def test_edit_with_a_bad_inn_shows_the_error_at_the_field_and_changes_nothing(
     assert RecordChange.objects.count() == history_before
 
 
+@pytest.fixture
+def supply(crm):
+    from tests.builders import make_table
+
+    return make_table(
+        [
+            {"key": "item", "label": "Товар", "type": "text", "options": {"max_length": 10}},
+            {"key": "qty", "label": "Количество", "type": "integer"},
+            {"key": "price", "label": "Цена", "type": "money"},
+            {
+                "key": "state",
+                "label": "Состояние",
+                "type": "choice",
+                "choices": [("new", "Новый"), ("done", "Готово")],
+            },
+            {"key": "date", "label": "Дата", "type": "date"},
+        ],
+        [{"item": "Бумага", "qty": 5, "price": "120.50", "state": "new", "date": "2026-03-15"}],
+        key="supply",
+    )
+
+
+def field_errors(html: str) -> dict[str, list[str]]:
+    """The messages shown under each form field, by field name (only fields with messages)."""
+    import re
+
+    errors = {}
+    for block in html.split('<div class="mb-2 ')[1:]:
+        name = re.search(r'name="([^"]+)"', block)
+        messages = re.findall(r'<div class="invalid-feedback d-block">([^<]*)</div>', block)
+        if name and messages:
+            errors[name.group(1)] = messages
+    return errors
+
+
+BAD_INPUT = [
+    ({"qty": "много"}, "qty", "«много» — не число."),
+    ({"qty": "1.5"}, "qty", "«1.5» — не целое число."),
+    ({"price": "дорого"}, "price", "«дорого» — не число."),
+    (
+        {"state": "lost"},
+        "state",
+        "Выберите корректный вариант. lost нет среди допустимых значений.",
+    ),
+    (
+        {"item": "Бумага офисная"},
+        "item",
+        "Слишком длинный текст: 14 символов, допустимо не больше 10.",
+    ),
+    ({"date": "31.02.2026"}, "date", "Введите правильную дату."),
+]
+GOOD_INPUT = {"item": "Скрепки", "qty": "3", "price": "10", "state": "done", "date": "01.04.2026"}
+
+
+def supply_rows(supply):
+    return list(
+        model_for(supply)
+        .objects.order_by("id")
+        .values_list("item", "qty", "price", "state", "date")
+    )
+
+
+@pytest.mark.parametrize(("bad", "field", "message"), BAD_INPUT)
+def test_add_form_with_bad_input_shows_the_message_at_the_field_and_writes_nothing(
+    client_admin, supply, bad, field, message
+):
+    # given
+    rows_before = supply_rows(supply)
+    history_before = RecordChange.objects.count()
+    # when
+    response = client_admin.post("/t/supply/new/", {**GOOD_INPUT, **bad})
+    # then
+    assert response.status_code == 200
+    assert field_errors(response.content.decode()) == {field: [message]}
+    assert supply_rows(supply) == rows_before
+    assert RecordChange.objects.count() == history_before
+
+
+@pytest.mark.parametrize(("bad", "field", "message"), BAD_INPUT)
+def test_edit_form_with_bad_input_shows_the_message_at_the_field_and_changes_nothing(
+    client_admin, supply, bad, field, message
+):
+    # given
+    record = model_for(supply).objects.get()
+    rows_before = supply_rows(supply)
+    history_before = RecordChange.objects.count()
+    # when
+    response = client_admin.post(f"/t/supply/{record.pk}/edit/", {**GOOD_INPUT, **bad})
+    # then
+    assert response.status_code == 200
+    assert field_errors(response.content.decode()) == {field: [message]}
+    assert supply_rows(supply) == rows_before
+    assert RecordChange.objects.count() == history_before
+
+
 def test_edit_saves_and_records_history(client_admin, romashka, table, admin_user):
     # when
     response = client_admin.post(
@@ -193,6 +288,46 @@ def test_archive_then_find_in_archive_then_restore(client_admin, romashka, table
     changes = RecordChange.objects.filter(table=table("counterparties"), record_id=romashka.pk)
     actions = list(changes.order_by("id").values_list("action", flat=True))
     assert actions == ["create", "archive", "restore"]
+
+
+def test_delete_for_good_from_the_card_of_a_trashed_record(client_admin, romashka, table):
+    # given: the record is in the trash; its card offers «Удалить навсегда»
+    counterparties = table("counterparties")
+    client_admin.post(f"/t/counterparties/{romashka.pk}/state/", {"action": "trash"})
+    card = client_admin.get(f"/t/counterparties/{romashka.pk}/").content.decode()
+    assert 'name="action" value="purge"' in card and "Удалить навсегда" in card
+    # when
+    response = client_admin.post(
+        f"/t/counterparties/{romashka.pk}/state/", {"action": "purge"}, follow=True
+    )
+    # then
+    assert response.redirect_chain == [("/t/counterparties/", 302)]
+    assert "Запись удалена навсегда." in response.content.decode()
+    assert not model_for(counterparties).objects.filter(pk=romashka.pk).exists()
+    changes = RecordChange.objects.filter(table=counterparties, record_id=romashka.pk)
+    assert list(changes.order_by("id").values_list("action", flat=True)) == [
+        "create",
+        "delete",
+        "purge",
+    ]
+    assert client_admin.get(f"/t/counterparties/{romashka.pk}/").status_code == 404
+
+
+def test_a_managers_delete_for_good_from_the_card_is_refused(client, manager_user, table):
+    # given: his own client, in the trash
+    counterparties = table("counterparties")
+    record = create_record(
+        SYSTEM, counterparties, {"name": "ООО «Своя»", "manager": manager_user.pk}
+    )
+    trash_records(SYSTEM, counterparties, [record.pk])
+    history_before = RecordChange.objects.count()
+    client.force_login(manager_user)
+    # when
+    response = client.post(f"/t/counterparties/{record.pk}/state/", {"action": "purge"})
+    # then
+    assert response.status_code == 403
+    assert model_for(counterparties).objects.get(pk=record.pk).record_state == "deleted"
+    assert RecordChange.objects.count() == history_before
 
 
 def test_unknown_table_and_record_are_404(client_admin, crm):
