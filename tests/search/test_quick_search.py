@@ -175,16 +175,47 @@ def test_a_batch_is_indexed_with_one_insert_per_500_records(db):
     assert found(table, "№1199") == ["Клиент №1199"]
 
 
-def test_an_updated_batch_is_reindexed_with_one_delete_and_one_insert_per_500(db):
+def test_an_updated_batch_is_reindexed_in_place_with_one_select_and_one_update_per_500(db):
     # given
     table = make_table([{"key": "name", "label": "Имя", "type": "text"}])
     records = create_records(SYSTEM, table, [{"name": f"Клиент {i}"} for i in range(1200)])
+    ids = set(SearchEntry.objects.filter(table_id=table.pk).values_list("id", flat=True))
     # when
     with CaptureQueriesContext(connection) as ctx:
         update_records(SYSTEM, table, {r.pk: {"name": f"Партнёр {r.pk}"} for r in records})
     # then
     sqls = [q["sql"] for q in ctx.captured_queries if "search_entry" in q["sql"]]
-    kinds = ["INSERT" if "INSERT INTO" in sql else sql.split()[0] for sql in sqls]
-    assert kinds == ["DELETE", "INSERT"] * 3
+    # An ``executemany`` is captured as «<n> times: <sql>».
+    assert [sql.split(" times: ")[-1].split()[0] for sql in sqls] == ["SELECT", "UPDATE"] * 3
     assert found(table, "клиент") == []
     assert len(found(table, "партнер")) == 1200
+    assert set(SearchEntry.objects.filter(table_id=table.pk).values_list("id", flat=True)) == ids
+
+
+def test_an_update_that_leaves_the_index_text_as_it_was_writes_no_index_row(db):
+    # given
+    table = make_table([{"key": "name", "label": "Имя", "type": "text"}])
+    record = create_records(SYSTEM, table, [{"name": "Клиент Ёлкин"}])[0]
+    # when: case and «ё» are folded, so the index text stays «клиент елкин»
+    with CaptureQueriesContext(connection) as ctx:
+        update_record(SYSTEM, table, record.pk, {"name": "КЛИЕНТ Елкин"})
+    # then
+    sqls = [q["sql"] for q in ctx.captured_queries if "search_entry" in q["sql"]]
+    assert [sql.split()[0] for sql in sqls] == ["SELECT"]
+    assert found(table, "клиент елкин") == ["КЛИЕНТ Елкин"]
+
+
+def test_a_record_emptied_of_searchable_values_loses_its_index_row_and_gets_it_back(db):
+    # given
+    table = make_table([{"key": "name", "label": "Имя", "type": "text"}])
+    first, second = create_records(SYSTEM, table, [{"name": "Клиент"}, {"name": "Партнёр"}])
+    # when
+    update_records(SYSTEM, table, {first.pk: {"name": None}, second.pk: {"name": "Клиент 2"}})
+    # then
+    assert list(SearchEntry.objects.filter(table_id=table.pk).values_list("record_id", "text")) == [
+        (second.pk, "клиент 2")
+    ]
+    # when
+    update_record(SYSTEM, table, first.pk, {"name": "Снова клиент"})
+    # then
+    assert found(table, "клиент") == ["Снова клиент", "Клиент 2"]

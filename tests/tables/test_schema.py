@@ -229,6 +229,18 @@ def test_retype_text_to_integer_converts_values(db):
     assert values(table, "n") == [1234, 5, None]
 
 
+def test_a_retyped_field_instance_answers_with_its_new_type(db):
+    # given: an instance that has already looked its type up
+    table = make_table([{"key": "n", "label": "Число", "type": "text"}])
+    instance = field(table, "n")
+    assert instance.field_type.key == "text"
+    # when
+    services.change_field(SYSTEM, instance, type="integer")
+    # then
+    assert instance.type == "integer"
+    assert instance.field_type.key == "integer"
+
+
 def test_retype_text_to_date_reads_russian_dates(db):
     # given
     table = make_table(

@@ -14,8 +14,11 @@ and an import reports every bad row.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -23,7 +26,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -40,6 +43,7 @@ from kartoteka.records import events
 from kartoteka.records.models import RecordChange
 from kartoteka.records.rules import RowChange, RuleContext, rules_for
 from kartoteka.search import services as search
+from kartoteka.tables.fieldtypes.base import FieldType
 from kartoteka.tables.modelfactory import (
     STATE_ACTIVE,
     STATE_ARCHIVED,
@@ -170,6 +174,42 @@ def _default_value(actor: Actor, table: Table, field: Field) -> Any:
     if kind == "autonumber":
         return next_sequence_value(f"autonumber:{table.pk}:{field.key}")
     return None
+
+
+#: Default kinds whose value is the same for every row of a batch.
+BATCH_CONSTANT_KINDS = frozenset({"constant", "current_user"})
+#: Value types a batch may share between its rows (a list or dict each row must own).
+IMMUTABLE_VALUES = (str, int, float, Decimal, dt.date, type(None))
+
+
+def _fill_defaults(
+    actor: Actor, table: Table, fields: dict[str, Field], changes: list[RowChange]
+) -> None:
+    """Give every row the defaults of the fields it has no value for.
+
+    A constant (or the current user) is the same for every row, so it is computed once per
+    batch, when the first row needs it; an import of a hundred thousand rows otherwise cleans
+    the same constant for every row and field. Autonumbers, «now» and «today» are taken per
+    row, in row order, as before.
+    """
+    defaulted = [f for f in fields.values() if f.default is not None]
+    shared: dict[str, Any] = {}
+    for change in changes:
+        for field in defaulted:
+            if field.key in change.values:
+                continue
+            if field.key in shared:
+                change.values[field.key] = shared[field.key]
+                continue
+            value = _default_value(actor, table, field)
+            if _default_kind(field) in BATCH_CONSTANT_KINDS and isinstance(value, IMMUTABLE_VALUES):
+                shared[field.key] = value
+            change.values[field.key] = value
+
+
+def _default_kind(field: Field) -> str:
+    spec = field.default
+    return str(spec.get("kind", "constant")) if isinstance(spec, Mapping) else "constant"
 
 
 def _coerce(
@@ -382,6 +422,25 @@ def _json(field: Field, value: Any) -> Any:
     return None if value is None else field.field_type.to_json(field, value)
 
 
+def _json_encoders(fields: dict[str, Field]) -> dict[str, Callable[[Any], Any]]:
+    """What :func:`_json` does, per field key, looked up once per batch.
+
+    History encodes every value written (twice on update); most types keep the base
+    ``to_json``, under which a value is its own JSON, and get no call at all.
+    """
+    encoders: dict[str, Callable[[Any], Any]] = {}
+    for key, field in fields.items():
+        if type(field.field_type).to_json is FieldType.to_json:
+            encoders[key] = _as_is
+        else:
+            encoders[key] = partial(_json, field)
+    return encoders
+
+
+def _as_is(value: Any) -> Any:
+    return value
+
+
 def _history_rows(
     ctx: RuleContext, action: str, records_changes: list[tuple[Any, dict[str, list[Any]]]]
 ) -> None:
@@ -475,25 +534,10 @@ def create_records(
         errors.extend(row_errors)
         changes.append(RowChange(index=index, values=cleaned))
     with transaction.atomic():
-        for change in changes:
-            for field in ctx.fields.values():
-                if field.key not in change.values and field.default is not None:
-                    change.values[field.key] = _default_value(actor, table, field)
+        _fill_defaults(actor, table, ctx.fields, changes)
         _validate(ctx, changes, errors)
         _store_files(table, ctx.fields, changes)
-        now = timezone.now()
-        instances = []
-        for change in changes:
-            obj = ctx.model(
-                created_at=now,
-                updated_at=now,
-                created_by_id=actor.user_id,
-                updated_by_id=actor.user_id,
-                record_state=STATE_ACTIVE,
-            )
-            for key, value in change.values.items():
-                setattr(obj, _attname(ctx.model, key), value)
-            instances.append(obj)
+        instances = _new_instances(ctx, changes)
         try:
             with transaction.atomic():
                 created = _insert_rows(ctx.model, instances)
@@ -503,6 +547,7 @@ def create_records(
             change.record = obj
         _check_confined(actor, table, [obj.pk for obj in created])
         search.index_records(table, created, created=True)
+        encode = _json_encoders(ctx.fields)
         _history_rows(
             ctx,
             "create",
@@ -510,7 +555,7 @@ def create_records(
                 (
                     c.record,
                     {
-                        k: [None, _json(ctx.fields[k], v)]
+                        k: [None, encode[k](v)]
                         for k, v in c.values.items()
                         if v is not None and v is not False
                     },
@@ -528,6 +573,73 @@ def create_records(
         rules_for(table).after_save(ctx, changes)
         _run_callbacks(ctx)
     return [c.record for c in changes]
+
+
+def _new_instances(ctx: RuleContext, changes: list[RowChange]) -> list[Any]:
+    """Unsaved model instances of the rows to create, with the system columns filled in.
+
+    Built from positional values, as Django builds instances read from the database: the keyword
+    form looks every field up and asks it for its default, per row, which was a tenth of an
+    import's time. The model's own defaults are taken once per batch (a callable one per row).
+    """
+    model = ctx.model
+    concrete = model._meta.concrete_fields
+    position = {f.attname: index for index, f in enumerate(concrete)}
+    per_row = [i for i, f in enumerate(concrete) if f.has_default() and callable(f.default)]
+    template = [None if i in per_row else f.get_default() for i, f in enumerate(concrete)]
+    now = timezone.now()
+    for attname, value in (
+        ("created_at", now),
+        ("updated_at", now),
+        ("created_by_id", ctx.actor.user_id),
+        ("updated_by_id", ctx.actor.user_id),
+        ("record_state", STATE_ACTIVE),
+    ):
+        template[position[attname]] = value
+    slots = {key: position[_attname(model, key)] for key in ctx.fields}
+    instances = []
+    for change in changes:
+        values = template.copy()
+        for i in per_row:
+            values[i] = concrete[i].get_default()
+        for key, value in change.values.items():
+            values[slots[key] if key in slots else position[_attname(model, key)]] = value
+        instances.append(model(*values))
+    return instances
+
+
+#: Model field classes whose database value is the Python value itself when it has exactly this
+#: type (``get_db_prep_save`` would return it unchanged on SQLite and PostgreSQL alike).
+PLAIN_COLUMNS: dict[type[models.Field], type] = {
+    models.CharField: str,
+    models.TextField: str,
+    models.BooleanField: bool,
+    models.IntegerField: int,
+    models.BigIntegerField: int,
+    models.ForeignKey: int,
+}
+
+
+def _db_converter(field: models.Field) -> Callable[[Any], Any]:
+    """``field.get_db_prep_save`` for the rows of one write, with its per-value cost cut.
+
+    Asked for every value of every row (a third of the insert's time in an import). Plain text,
+    integers, booleans and ids are passed through when they already have their column's type;
+    other values are converted by Django, and a value that repeats as the same object (the
+    batch's one «now» in ``created_at`` and ``updated_at``) is converted once.
+    """
+    prep = field.get_db_prep_save
+    plain = PLAIN_COLUMNS.get(type(field))
+    last: list[Any] = [object(), None]
+
+    def convert(value: Any) -> Any:
+        if value is None or type(value) is plain:
+            return value
+        if value is not last[0]:
+            last[0], last[1] = value, prep(value, connection)
+        return last[1]
+
+    return convert
 
 
 def _insert_rows(model: Any, instances: list[Any]) -> list[Any]:
@@ -548,8 +660,10 @@ def _insert_rows(model: Any, instances: list[Any]) -> list[Any]:
     head = f"INSERT INTO {table} ({', '.join(quote(f.column) for f in fields)}) VALUES "
     one = "(" + ", ".join(["%s"] * len(fields)) + ")"
 
+    columns = [(f.attname, _db_converter(f)) for f in fields]
+
     def params(obj: Any) -> list[Any]:
-        return [f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields]
+        return [convert(getattr(obj, attname)) for attname, convert in columns]
 
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -653,10 +767,11 @@ def _update_rows(model: Any, names: list[str], records: list[Any]) -> None:
         + ", ".join(f"{quote(f.column)} = %s" for f in fields)
         + f" WHERE {quote(model._meta.pk.column)} = %s"
     )
+    columns = [(f.attname, _db_converter(f)) for f in fields]
     with connection.cursor() as cursor:
         for start in range(0, len(records), WRITE_CHUNK):
             params = [
-                [*(f.get_db_prep_save(getattr(r, f.attname), connection) for f in fields), r.pk]
+                [*(convert(getattr(r, attname)) for attname, convert in columns), r.pk]
                 for r in records[start : start + WRITE_CHUNK]
             ]
             if len(params) == 1:
@@ -697,16 +812,14 @@ def _write_updates(ctx: RuleContext, changes: list[RowChange]) -> None:
     search.index_records(
         ctx.table, [c.record for c in changes if searchable.intersection(c.values)]
     )
+    encode = _json_encoders(ctx.fields)
     _history_rows(
         ctx,
         "update",
         [
             (
                 c.record,
-                {
-                    k: [_json(ctx.fields[k], c.old.get(k)), _json(ctx.fields[k], v)]
-                    for k, v in c.values.items()
-                },
+                {k: [encode[k](c.old.get(k)), encode[k](v)] for k, v in c.values.items()},
             )
             for c in changes
         ],

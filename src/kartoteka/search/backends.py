@@ -19,9 +19,9 @@ which index answers "which rows contain these substrings":
 
 The DDL that creates these structures is in ``migrations/0001_initial.py`` (migrations are frozen
 history and must not change when this module does). Writes need no database-specific code: the
-service deletes ``SearchEntry`` rows with the ORM and inserts them with :func:`insert_entries`
-(plain SQL both databases take), and on SQLite the triggers update the FTS index in the same
-transaction.
+service deletes ``SearchEntry`` rows with the ORM and inserts and updates them with
+:func:`insert_entries` and :func:`update_entries` (plain SQL both databases take), and on SQLite
+the triggers update the FTS index in the same transaction.
 """
 
 from __future__ import annotations
@@ -146,4 +146,21 @@ def insert_entries(entries: list[tuple[int, int, str]]) -> None:
     with connection.cursor() as cursor:
         cursor.executemany(
             'INSERT INTO search_entry (table_id, record_id, "text") VALUES (%s, %s, %s)', entries
+        )
+
+
+def update_entries(entries: list[tuple[int, int, str]]) -> None:
+    """Set the text of existing ``(table id, record id, text)`` index rows in one statement.
+
+    An ``UPDATE`` in place rather than a delete and an insert: the row keeps its id, and on
+    SQLite the ``search_entry_au`` trigger of ``migrations/0001_initial.py`` moves the FTS5
+    index from the old text to the new one — the work of the delete and insert triggers
+    together, without rewriting the row and its unique index twice.
+    """
+    if not entries:
+        return
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            'UPDATE search_entry SET "text" = %s WHERE table_id = %s AND record_id = %s',
+            [(text, table_id, record_id) for table_id, record_id, text in entries],
         )

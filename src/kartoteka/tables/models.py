@@ -105,9 +105,20 @@ class Field(models.Model):
 
     @property
     def field_type(self):  # -> FieldType; typed loosely to keep models import-light
+        """The registered type of ``type``, remembered on the instance.
+
+        Asked for per value on every write path (hundreds of thousands of times in an import),
+        so the lookup is cached. The cache is keyed by ``type``: retyping a field changes
+        ``type`` and misses it; a registry never replaces a type once registered.
+        """
+        cached = self.__dict__.get("_field_type")
+        if cached is not None and cached[0] == self.type:
+            return cached[1]
         from kartoteka.tables.fieldtypes import field_types
 
-        return field_types.get(self.type)
+        found = field_types.get(self.type)
+        self.__dict__["_field_type"] = (self.type, found)
+        return found
 
 
 class Choice(models.Model):
