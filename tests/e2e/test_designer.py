@@ -172,7 +172,7 @@ def test_refused_retype_is_explained(page, server):
     page.get_by_role("button", name="Сохранить").click()
     # then: the message names the record and nothing changed
     expect(page.get_by_test_id("form-errors")).to_contain_text(
-        "Значения 1 записей не подходят для нового типа"
+        "Значение 1 записи не подходит для нового типа"
     )
     expect(page.get_by_test_id("form-errors")).to_contain_text("«abc»")
     page.screenshot(path=str(ARTIFACTS / "designer-refused.png"), full_page=True)

@@ -376,7 +376,7 @@ def test_retype_with_a_value_that_does_not_convert_changes_nothing(db):
     # then
     assert caught.value.code == "conversion_failed"
     assert caught.value.message == (
-        f"Значения 1 записей не подходят для нового типа: #{bad_id} «abc»: «abc» — не число."
+        f"Значение 1 записи не подходит для нового типа: #{bad_id} «abc»: «abc» — не число."
     )
     assert before["type"] == "CharField"
     assert before["values"] == ["12", "abc", None]
@@ -601,3 +601,25 @@ def test_retype_to_choice_with_a_field_from_the_model_cache(db):
     table.refresh_from_db()
     stored = sorted(r.color for r in list_records(SYSTEM, table))
     assert stored == ["v1", "v2"]
+
+
+def test_refused_retype_counts_the_records_in_the_right_plural(db):
+    from django.utils import translation
+
+    # given: one table with one value that does not convert, one with two
+    one = make_table([{"key": "n", "label": "Число", "type": "text"}], [{"n": "abc"}])
+    two = make_table(
+        [{"key": "n", "label": "Число", "type": "text"}], [{"n": "a"}, {"n": "b"}], key="pairs"
+    )
+    # when
+    messages = {}
+    for name, table in (("one", one), ("two", two)):
+        for language in ("ru", "en"):
+            with translation.override(language), pytest.raises(SchemaError) as caught:
+                services.change_field(SYSTEM, field(table, "n"), type="integer")
+            messages[name, language] = caught.value.message
+    # then
+    assert messages["one", "ru"].startswith("Значение 1 записи не подходит для нового типа: #")
+    assert messages["two", "ru"].startswith("Значения 2 записей не подходят для нового типа: #")
+    assert messages["one", "en"].startswith("The value in 1 record does not fit the new type: #")
+    assert messages["two", "en"].startswith("Values in 2 records do not fit the new type: #")

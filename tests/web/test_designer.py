@@ -451,7 +451,7 @@ def test_retype_that_cannot_convert_is_refused_and_changes_nothing(client_admin)
     # then: the message names the value; neither type, label, column nor data changed
     html = response.content.decode()
     assert response.status_code == 200
-    assert "Значения 1 записей не подходят для нового типа" in html
+    assert "Значение 1 записи не подходит для нового типа" in html
     assert "«abc»" in html
     field.refresh_from_db()
     assert (field.type, field.label) == ("text", "Количество")

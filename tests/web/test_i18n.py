@@ -166,3 +166,13 @@ def test_compiled_catalog_matches_the_po_file(entries):
         if fields["msgid"] and _compiled(catalog, fields) != _translations(fields)
     ]
     assert stale == [], "django.mo is out of date: run compilemessages -l en"
+
+
+def test_the_link_pickers_hint_follows_the_language(client, admin_user):
+    client.force_login(admin_user)
+    choose(client, "ru")
+    russian = client.get("/t/invoices/new/").content.decode()
+    choose(client, "en")
+    english = client.get("/t/invoices/new/").content.decode()
+    assert 'placeholder="Начните вводить…"' in russian
+    assert 'placeholder="Start typing…"' in english and "Начните вводить" not in english

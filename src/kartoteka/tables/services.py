@@ -21,6 +21,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models import F, Max
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from kartoteka.core.actor import Actor
 from kartoteka.core.exceptions import PermissionDenied, SchemaError
@@ -440,7 +441,11 @@ def _convert_column(old: Field, new: Field, old_model: Any, new_model: Any) -> N
             )
     if failures:
         raise SchemaError(
-            _("Значения %(n)s записей не подходят для нового типа: %(examples)s")
+            ngettext(
+                "Значение %(n)s записи не подходит для нового типа: %(examples)s",
+                "Значения %(n)s записей не подходят для нового типа: %(examples)s",
+                len(failures),
+            )
             % {"n": len(failures), "examples": "; ".join(failures[:5])},
             code="conversion_failed",
         )

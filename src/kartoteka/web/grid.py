@@ -99,19 +99,44 @@ def _sort(table: Table, order: str) -> tuple[str, bool]:
     return "id", True
 
 
-def _totals(qs: Any, columns: list[Field], page_rows: list[Any]) -> dict[str, dict[str, Any]]:
-    summable = [f for f in columns if f.field_type.summable]
+def _summable(columns: list[Field]) -> list[Field]:
+    return [f for f in columns if f.field_type.summable]
+
+
+def _page_totals(columns: list[Field], page_rows: list[Any]) -> dict[str, str]:
+    """Sums of the summable columns over the rows on the page (already read: no query)."""
+    out = {}
+    for f in _summable(columns):
+        page_sum = sum((getattr(r, f.key) or 0 for r in page_rows), Decimal(0))
+        out[f.key] = f.field_type.display(f, page_sum)
+    return out
+
+
+def _filter_totals(qs: Any, columns: list[Field]) -> dict[str, str]:
+    """Sums of the summable columns over the whole filter: one SUM over every matching row, so
+    the grid loads it separately (``?part=totals``) and its first response never waits for it."""
+    summable = _summable(columns)
     if not summable:
         return {}
     overall = qs.order_by().aggregate(**{f.key: Sum(f.key) for f in summable})
-    out = {}
-    for f in summable:
-        page_sum = sum((getattr(r, f.key) or 0 for r in page_rows), Decimal(0))
-        out[f.key] = {
-            "page": f.field_type.display(f, page_sum),
-            "all": f.field_type.display(f, overall[f.key] or 0),
-        }
-    return out
+    return {f.key: f.field_type.display(f, overall[f.key] or 0) for f in summable}
+
+
+def _grid_totals(request: HttpRequest, table: Table) -> HttpResponse:
+    """The «Всего» row of the grid's footer: the same state, columns and access rights as the
+    grid itself, fetched by HTMX once the grid is shown."""
+    actor = _actor(request)
+    state = _apply_view(request, table, parse_state(request.GET))
+    columns = grid_selectors.grid_fields(actor, table)
+    status = 200
+    try:
+        totals = _filter_totals(filtered_queryset(actor, table, state), columns)
+    except RecordValidationError as exc:
+        totals = {}
+        if any(e.code == "hidden_field" for e in exc.errors):
+            status = 403
+    context = {"table": table, "columns": columns, "filter_totals": totals}
+    return render(request, "web/table_list.html#filter-totals", context, status=status)
 
 
 def _condition_rows(table: Table, state: GridState) -> list[dict[str, Any]]:
@@ -176,6 +201,8 @@ def _users_for_filter(columns: list[Field]) -> list[tuple[int, str]]:
 @login_required
 def table_list(request: HttpRequest, key: str) -> HttpResponse:
     table = _table(request, key)
+    if request.GET.get("part") == "totals":
+        return _grid_totals(request, table)
     actor = _actor(request)
     state = _apply_view(request, table, parse_state(request.GET))
     columns = grid_selectors.grid_fields(actor, table)
@@ -193,7 +220,7 @@ def table_list(request: HttpRequest, key: str) -> HttpResponse:
             direction=state.direction,
         )
         total, exactness = count_rows(qs, filtered=state.filtered)
-        totals = _totals(qs, columns, page.rows)
+        totals = _page_totals(columns, page.rows)
     except RecordValidationError as exc:
         error = "; ".join(e.message for e in exc.errors)
         page, total, exactness, totals = None, 0, "exact", {}
