@@ -32,8 +32,8 @@ fmt: install
 	$(BIN)/ruff format .
 
 messages: install
-	cd src/kartoteka && DJANGO_SETTINGS_MODULE=kartoteka.config.settings ../../$(BIN)/django-admin makemessages -l en --ignore '*/migrations/*' --no-obsolete
-	cd src/kartoteka && DJANGO_SETTINGS_MODULE=kartoteka.config.settings ../../$(BIN)/django-admin compilemessages -l en
+	cd src/kartoteka && DJANGO_SETTINGS_MODULE=kartoteka.config.settings ../../$(BIN)/django-admin makemessages -l en -l ru --ignore '*/migrations/*' --no-obsolete
+	cd src/kartoteka && DJANGO_SETTINGS_MODULE=kartoteka.config.settings ../../$(BIN)/django-admin compilemessages -l en -l ru
 
 # BENCH_ROWS=100000 make bench for a quick run; the targets are stated for 1,000,000.
 BENCH_ROWS ?= 1000000

@@ -623,3 +623,23 @@ def test_refused_retype_counts_the_records_in_the_right_plural(db):
     assert messages["two", "ru"].startswith("Значения 2 записей не подходят для нового типа: #")
     assert messages["one", "en"].startswith("The value in 1 record does not fit the new type: #")
     assert messages["two", "en"].startswith("Values in 2 records do not fit the new type: #")
+
+
+def test_russian_plurals_follow_russian_rules(db):
+    from django.utils import translation
+
+    # given: tables with 21 and 5 values that do not convert (Russian says «21 записи», «5 записей»)
+    rows = {n: [{"n": f"x{i}"} for i in range(n)] for n in (21, 5)}
+    tables = {
+        n: make_table([{"key": "n", "label": "Число", "type": "text"}], rows[n], key=f"t{n}")
+        for n in rows
+    }
+    # when
+    messages = {}
+    for n, table in tables.items():
+        with translation.override("ru"), pytest.raises(SchemaError) as caught:
+            services.change_field(SYSTEM, field(table, "n"), type="integer")
+        messages[n] = caught.value.message
+    # then
+    assert messages[21].startswith("Значение 21 записи не подходит для нового типа: #")
+    assert messages[5].startswith("Значения 5 записей не подходят для нового типа: #")
