@@ -8,6 +8,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.conftest import ARTIFACTS
+
 pytestmark = pytest.mark.e2e
 
 VIEWPORTS = {"phone": (390, 844), "laptop": (1366, 768)}
@@ -49,7 +51,8 @@ def sized(request, browser, server):
 
 
 def assert_no_sideways_scroll(page, name: str) -> None:
-    page.screenshot(path=f"/tmp/webfix-{name}.png", full_page=True)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"fit-{name}.png"), full_page=True)
     scroll_width, inner_width = page.evaluate(
         "[document.documentElement.scrollWidth, window.innerWidth]"
     )
@@ -111,3 +114,30 @@ def test_the_table_designer_fits(sized, server):
     assert_no_sideways_scroll(page, f"designer-{size}")
     page.goto(server.url + "/designer/")
     assert_no_sideways_scroll(page, f"designer-home-{size}")
+
+
+MANY_CATEGORIES = """
+from kartoteka.core.actor import Actor
+from kartoteka.tables import services
+from kartoteka.tables.models import Category
+
+actor = Actor.system("test")
+for i in range(6):
+    key = f"wide{i}"
+    if not Category.objects.filter(key=key).exists():
+        category = services.create_category(actor, key=key, label=f"Длинная категория {i}")
+        services.create_table(actor, key=f"wide_table{i}", label=f"Таблица {i}", category=category)
+"""
+
+
+def test_many_categories_wrap_in_the_menu_bar(sized, server):
+    # given: six more categories, each a menu of its own
+    server.cli("manage", "shell", "-c", MANY_CATEGORIES)
+    size, page = sized
+    # when
+    page.goto(server.url + "/t/counterparties/")
+    # then: the bar wraps (or folds into its button on a phone), the page does not widen
+    assert_no_sideways_scroll(page, f"menu-{size}")
+    if size == "laptop":
+        assert_on_screen(page, page.get_by_role("button", name="Выйти"))
+        assert_on_screen(page, page.get_by_role("button", name="Длинная категория 5"))
