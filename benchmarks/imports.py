@@ -261,9 +261,11 @@ def main() -> int:
                     f"{label}: raw + history + trigram index {n / base:,.0f} rows/s "
                     f"({base:.1f} s) | import/that {took / base:.1f}x"
                 )
+        print(f"peak RSS (CSV runs): {peak_rss_mb():.0f} MB")
         if args.xlsx:
             bench_xlsx(directory, args.xlsx, actor)
-        print(f"peak RSS: {peak_rss_mb():.0f} MB")
+            # python-calamine parses a whole sheet at once (about 0.9 KB a row of 8 cells).
+            print(f"peak RSS (with the XLSX run): {peak_rss_mb():.0f} MB")
     finally:
         drop_database(created_db)
         for path in directory.iterdir():
