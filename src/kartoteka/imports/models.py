@@ -9,7 +9,24 @@ from django.utils.translation import gettext_lazy as _
 from kartoteka.tables.models import Table
 
 
-class ImportBatch(models.Model):
+class FileJob(models.Model):
+    """What the import's background jobs share: the file, the settings, progress and timing."""
+
+    file_name = models.CharField(max_length=255)
+    settings = models.JSONField(default=dict)
+    message = models.TextField(blank=True, default="")
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_done = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["-id"]
+
+
+class ImportBatch(FileJob):
     """One import of one file into one table: its settings, progress and report.
 
     What the import wrote is in the records' history under the source ``import#<id>``
@@ -35,14 +52,9 @@ class ImportBatch(models.Model):
     user = models.ForeignKey(
         conf.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    file_name = models.CharField(max_length=255)
     #: The uploaded file in the default storage (kept for the background job and re-reading).
     file_path = models.CharField(max_length=500, blank=True, default="")
-    settings = models.JSONField(default=dict)
     status = models.CharField(max_length=16, choices=STATUSES, default=PENDING)
-    message = models.TextField(blank=True, default="")
-    rows_total = models.PositiveIntegerField(default=0)
-    rows_done = models.PositiveIntegerField(default=0)
     created = models.PositiveIntegerField(default=0)
     updated = models.PositiveIntegerField(default=0)
     skipped = models.PositiveIntegerField(default=0)
@@ -52,15 +64,8 @@ class ImportBatch(models.Model):
     #: The bad rows with the reason per row, a CSV in the default storage.
     errors_file = models.CharField(max_length=500, blank=True, default="")
     undo_report = models.JSONField(default=dict, blank=True)
-    #: Records the undo has to go through, and has gone through (its progress bar).
+    #: Records the undo of the batch goes through (shown while it runs in the background).
     undo_total = models.PositiveIntegerField(default=0)
-    undo_done = models.PositiveIntegerField(default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-id"]
 
     def __str__(self) -> str:
         return f"import#{self.pk} {self.file_name}"
@@ -75,7 +80,7 @@ class ImportBatch(models.Model):
         return self.status in (self.DONE, self.FAILED, self.UNDONE)
 
 
-class ImportCheck(models.Model):
+class ImportCheck(FileJob):
     """A dry run of a big file, run by the background worker while the wizard shows its progress.
 
     ``result`` holds the totals and the first rows one by one (see
@@ -91,21 +96,10 @@ class ImportCheck(models.Model):
 
     table = models.ForeignKey(Table, on_delete=models.CASCADE, related_name="+")
     user = models.ForeignKey(conf.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    file_name = models.CharField(max_length=255)
     #: The wizard's copy of the upload in the default storage.
     file_path = models.CharField(max_length=500)
-    settings = models.JSONField(default=dict)
     status = models.CharField(max_length=16, choices=STATUSES, default=PENDING)
-    message = models.TextField(blank=True, default="")
-    rows_total = models.PositiveIntegerField(default=0)
-    rows_done = models.PositiveIntegerField(default=0)
     result = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-id"]
 
     def __str__(self) -> str:
         return f"import-check#{self.pk} {self.file_name}"

@@ -16,11 +16,6 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddField(
             model_name='importbatch',
-            name='undo_done',
-            field=models.PositiveIntegerField(default=0),
-        ),
-        migrations.AddField(
-            model_name='importbatch',
             name='undo_total',
             field=models.PositiveIntegerField(default=0),
         ),
