@@ -110,28 +110,6 @@ def test_a_new_counterparty_has_its_creation_fact(cp, manager_user):
     assert_in_step()
 
 
-def test_a_created_batch_gets_exactly_the_rows_a_refresh_writes(table, manager_user, monkeypatch):
-    # given: chunks of two, so that the batch spans several
-    monkeypatch.setattr(funnel_facts, "CHUNK", 2)
-    columns = list(funnel_facts.COLUMNS)
-    rows = [{"name": f"Фирма {i}", "manager": manager_user.pk if i % 2 else None} for i in range(5)]
-    # when
-    created = create_records(SYSTEM, table("counterparties"), rows)
-    # then: the facts and the tally, in the order written, are those refresh writes
-    written = list(FunnelFact.objects.order_by("id").values_list(*columns))
-    tally = list(FunnelTally.objects.order_by("id").values_list(*funnel_facts.TALLY_COLUMNS, "n"))
-    FunnelFact.objects.all().delete()
-    FunnelTally.objects.all().delete()
-    funnel_facts.refresh([r.pk for r in created])
-    assert list(FunnelFact.objects.order_by("id").values_list(*columns)) == written
-    assert (
-        list(FunnelTally.objects.order_by("id").values_list(*funnel_facts.TALLY_COLUMNS, "n"))
-        == tally
-    )
-    assert len(written) == 5
-    assert_in_step()
-
-
 def test_work_rows_enter_stages_and_skips_enter_every_stage_jumped(table, cp, manager_user):
     # given: today is after these dates, so the creation day comes after them
     today, m = created_day(cp), manager_user.pk

@@ -7,9 +7,8 @@ the caller's transaction; the rules call it for exactly the counterparties a wri
 
 - :class:`~kartoteka.crm.rules.ClientWorkRules` — a work row created, edited, completed,
   archived, trashed, restored or purged (one call per batch: bulk edits and imports included);
-- :class:`~kartoteka.crm.rules.CounterpartyRules` — a counterparty created (through
-  :func:`add_created`, which needs no queries), its manager or status changed, trashed,
-  restored or purged.
+- :class:`~kartoteka.crm.rules.CounterpartyRules` — a counterparty created, its manager or
+  status changed, trashed, restored or purged.
 
 :func:`rebuild` writes every fact again (``kartoteka rebuild-funnel``, and ``kartoteka init``
 when the facts are missing or were written for another order of stages).
@@ -123,47 +122,6 @@ def refresh(counterparty_ids: Iterable[int | None]) -> None:
         _insert(new)
         delta.subtract(tallies(new))
         _add_to_tally({key: -n for key, n in delta.items() if n})
-
-
-def add_created(records: Iterable[Any]) -> None:
-    """Write the facts of counterparties created in this transaction (model instances).
-
-    What :func:`refresh` writes for them, without its queries: a new counterparty has no facts
-    to delete and no work rows yet (they link to it, and it has only just got its id), so its
-    facts follow from its own values alone — for an import of a hundred thousand counterparties
-    that is most of the rule's time. Same chunks in the same id order as :func:`refresh`, so
-    the facts and tally rows come out the same, ids included.
-    """
-    new_ones = sorted(
-        (r for r in records if r.record_state != STATE_DELETED), key=lambda r: int(r.pk)
-    )
-    if not new_ones:
-        return
-    keys = stage_keys()
-    if not _state_for_write(keys):
-        return
-    position = {key: index for index, key in enumerate(keys)}
-    # A batch shares one creation time: convert it to the local day once, not per record.
-    days: dict[dt.datetime, dt.date] = {}
-    for record in new_ones:
-        if record.created_at not in days:
-            days[record.created_at] = timezone.localtime(record.created_at).date()
-    for start in range(0, len(new_ones), CHUNK):
-        facts = [
-            fact
-            for record in new_ones[start : start + CHUNK]
-            for fact in _facts_of_one(
-                int(record.pk),
-                record.manager_id,
-                days[record.created_at],
-                record.status,
-                [],
-                position,
-                len(keys),
-            )
-        ]
-        _insert(facts)
-        _add_to_tally(dict(tallies(facts)))
 
 
 def rebuild() -> int:

@@ -280,10 +280,11 @@ class CounterpartyRules(TableRules):
         # The funnel's facts repeat the manager and follow the status; a status the work-log
         # rule sets is refreshed by that rule, with the rows that moved it.
         if ctx.operation == "create":
-            funnel_facts.add_created([r.record for r in rows])
-            return
-        watched = {"manager", "status"} if ctx.actor.reason != STATUS_REASON else {"manager"}
-        funnel_facts.refresh([r.record.pk for r in rows if watched.intersection(r.values)])
+            changed = [r.record.pk for r in rows]
+        else:
+            watched = {"manager", "status"} if ctx.actor.reason != STATUS_REASON else {"manager"}
+            changed = [r.record.pk for r in rows if watched.intersection(r.values)]
+        funnel_facts.refresh(changed)
 
     def after_state(self, ctx: RuleContext, records: list[Any], state: str) -> None:
         # In the trash or gone: no facts; restored: its facts again. Archived ones still count.
