@@ -18,6 +18,8 @@
                      [--keep-filled|--overwrite-empty] [--set field=VALUE …] [--dry-run]
                      [--save-template NAME] [--user USERNAME] [--json]
     kartoteka import-undo BATCH [--json]
+    kartoteka backup -o FILE            the database and uploaded files in one archive
+    kartoteka restore FILE [--force]    put a backup back (refuses over data unless --force)
     kartoteka manage …                  any Django management command
 
 Every command honours ``KARTOTEKA_DATA_DIR`` and ``DATABASE_URL``.
@@ -414,6 +416,59 @@ def cmd_import_undo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    """Write the database and the uploaded files into one archive while the installation works."""
+    from django.conf import settings
+
+    from kartoteka.backups.archive import BackupError
+    from kartoteka.backups.services import make_backup
+
+    try:
+        report = make_backup(
+            args.output, data_dir=settings.DATA_DIR, database=settings.DATABASES["default"]
+        )
+    except BackupError as exc:
+        return _fail(exc.message)
+    counts = report.manifest.counts
+    print(
+        f"Резервная копия записана: {report.path} ({_kind(report.manifest.database)}; "
+        f"записей: {sum(counts['records'].values())}, записей истории: {counts['history']}, "
+        f"файлов: {report.media_files}; {report.size / 1024 / 1024:.1f} МБ)."
+    )
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    """Replace the installation's database and uploaded files with those of a backup."""
+    from django.conf import settings
+
+    from kartoteka.backups.archive import BackupError
+    from kartoteka.backups.services import restore_backup
+
+    try:
+        report = restore_backup(
+            args.file,
+            data_dir=settings.DATA_DIR,
+            database=settings.DATABASES["default"],
+            force=args.force,
+        )
+    except BackupError as exc:
+        return _fail(exc.message)
+    counts = report.manifest.counts
+    print(
+        f"Восстановлено из {args.file} (копия от {report.manifest.created_at}, "
+        f"{_kind(report.manifest.database)}): записей: {sum(counts['records'].values())}, "
+        f"записей истории: {counts['history']}, файлов: {report.media_files}."
+    )
+    if report.upgrade_needed:
+        print("Копия сделана более старой версией: выполните «kartoteka init» — он обновит базу.")
+    return 0
+
+
+def _kind(database: str) -> str:
+    return {"sqlite": "SQLite", "postgresql": "PostgreSQL"}.get(database, database)
+
+
 def cmd_rebuild_funnel(args: argparse.Namespace) -> int:
     """Write the sales funnel's stage-entered facts again from the work log."""
     from kartoteka.crm.funnel_facts import rebuild
@@ -547,6 +602,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("batch", type=int, help="номер импорта")
     p.add_argument("--json", action="store_true", help="итог одним объектом JSON")
     p.set_defaults(fn=cmd_import_undo)
+
+    p = sub.add_parser("backup", help="резервная копия: база и загруженные файлы в одном архиве")
+    p.add_argument("-o", "--output", required=True, help="файл архива, например backup.tar.gz")
+    p.set_defaults(fn=cmd_backup)
+
+    p = sub.add_parser("restore", help="восстановить установку из резервной копии")
+    p.add_argument("file", help="архив, сделанный «kartoteka backup»")
+    p.add_argument(
+        "--force", action="store_true", help="заменить уже имеющиеся данные и файлы установки"
+    )
+    p.set_defaults(fn=cmd_restore)
 
     sub.add_parser(
         "rebuild-funnel", help="перестроить факты воронки продаж из журнала работы"

@@ -18,6 +18,8 @@ demo (SQLite under ``var/``) and a production PostgreSQL deployment:
   ``KARTOTEKA_WEBFORM_RATE_PER_FORM`` (``200`` in 10 min) — spam guards of web forms;
   ``KARTOTEKA_CLIENT_IP_HEADER`` — behind a reverse proxy, the header with the visitor's address.
 - ``KARTOTEKA_IMPORT_MAX_MB`` — the largest file an import accepts (default 512).
+- ``KARTOTEKA_PG_BIN`` — the folder of ``pg_dump``/``pg_restore``/``psql`` for backups on
+  PostgreSQL (default: ``/usr/lib/postgresql/<server major>/bin``, then ``PATH``).
 - ``KARTOTEKA_BASE_URL`` — the public address (``https://crm.example.ru``), for links in e-mails.
 - ``EMAIL_HOST``/``EMAIL_PORT``/``EMAIL_HOST_USER``/``EMAIL_HOST_PASSWORD``/``EMAIL_USE_TLS``/
   ``DEFAULT_FROM_EMAIL`` — outgoing mail.
@@ -243,6 +245,8 @@ SPECTACULAR_SETTINGS = {
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 KARTOTEKA_IMPORT_MAX_MB = int(os.environ.get("KARTOTEKA_IMPORT_MAX_MB", "512"))
+# Backups on PostgreSQL: where pg_dump, pg_restore and psql are (kartoteka.backups.databases).
+KARTOTEKA_PG_BIN = os.environ.get("KARTOTEKA_PG_BIN", "")
 
 # Webhooks: retry delays in seconds after each failed attempt; loopback/private targets for all.
 WEBHOOK_RETRY_DELAYS = [
