@@ -20,6 +20,13 @@ from typing import Any
 from tests.e2e.conftest import _postgres_database
 
 KARTOTEKA = [sys.executable, "-m", "kartoteka.cli"]
+# Backups of a demo installation of an earlier release (scripts/make_upgrade_fixture.py).
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "upgrade"
+
+
+def database_kind() -> str:
+    """The database the suite runs on: ``postgresql`` under ``DATABASE_URL``, else ``sqlite``."""
+    return "postgresql" if os.environ.get("DATABASE_URL", "").startswith("postgres") else "sqlite"
 
 
 @contextmanager

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.backups.installation import installation, python, run
+from tests.backups.installation import FIXTURES, database_kind, installation, python, run
 
 WRITER = """
 import os, sys, time
@@ -42,14 +42,15 @@ while not os.path.exists(stop):
     scan = SimpleUploadedFile(f"скан-{n}.txt", (f"Скан договора №{n}\\n" * 40).encode())
     record = create_records(actor, table, [{"title": f"Договор {n}", "scan": scan}])[0]
     print(record.pk, n, flush=True)  # after the commit: create_records is one transaction
-    time.sleep(0.01)
+    time.sleep(0.03)
 # a table made after the backup: a restore over this installation must take it away
 services.create_table(actor, key="later", label="Позже")
 """
 
 READ = """
-import json
+import json, os
 import django; django.setup()
+from django.conf import settings
 from django.core.files.storage import default_storage
 from kartoteka.core.actor import Actor
 from kartoteka.records.selectors import get_history, get_table, list_records, list_tables
@@ -63,16 +64,15 @@ for record in list_records(actor, table, state=None, ordering=["id"]):
     history = [entry.action for entry in get_history(actor, table, record.pk)]
     rows.append([record.pk, record.title, record.scan, content, history])
 media = sorted(
-    f"{folder}/{name}" for folder in ("contracts/scan",)
-    for name in default_storage.listdir(folder)[1]
+    os.path.relpath(os.path.join(folder, name), settings.MEDIA_ROOT)
+    for folder, _dirs, names in os.walk(settings.MEDIA_ROOT) for name in names
 )
 print(json.dumps({"rows": rows, "media": media, "tables": [t.key for t in list_tables(actor)]},
                  ensure_ascii=False))
 """
 
+# after READ: make a table again, printing its SQL table's name on a line of its own
 NEW_TABLE = """
-import django; django.setup()
-from kartoteka.core.actor import Actor
 from kartoteka.tables import services
 print(services.create_table(Actor.system("admin"), key="later", label="Позже").db_table)
 """
@@ -139,7 +139,8 @@ class Writer:
 
 @pytest.fixture(scope="module")
 def backed_up(tmp_path_factory):
-    """An installation backed up while a writer kept creating records with files: the archive,
+    """An installation (the demo company) backed up while a writer kept creating records with
+    files in a table of its own: the archive,
     the records committed before the backup began and those committed before it ended, and
     the installation after the writer went on (and made a table) past the backup.
 
@@ -147,7 +148,8 @@ def backed_up(tmp_path_factory):
     every few milliseconds: the snapshot falls amid the writes."""
     tmp = tmp_path_factory.mktemp("backup")
     with installation(tmp / "source", "source") as env:
-        run(env, "init")
+        # the demo company with two files: quicker to restore than to make (init, demo)
+        run(env, "restore", str(FIXTURES / f"{database_kind()}.tar.gz"))
         writer = Writer(env, tmp / "stop")
         try:
             before = writer.wait_for(15)
@@ -196,6 +198,7 @@ def test_a_backup_made_while_records_are_written_restores_every_committed_row_an
     count = manifest["counts"]["records"]["contracts"]
     ids = [row[0] for row in found["rows"]]
     assert len(before) < count <= len(backed_up["during"]) < len(written)
+    assert backed_up["archive"].stat().st_mode & 0o777 == 0o600
     assert ids == [pk for pk, _n in written[:count]]
     assert found["rows"] == [
         [pk, f"Договор {n}", f"contracts/scan/скан-{n}.txt", _scan(n), ["create"]]
@@ -213,6 +216,9 @@ def test_a_backup_made_while_records_are_written_restores_every_committed_row_an
     assert restored.stdout.startswith(f"Восстановлено из {backed_up['archive']} (копия от ")
     assert restored.stdout.endswith(f"файлов: {len(found['media'])}.\n")
     assert found["media"] == _media(backed_up["archive"])
+    assert {"companies/stamp/печать.png", "companies/signature/подпись.png"} <= set(found["media"])
+    demo = _manifest(FIXTURES / f"{database_kind()}.tar.gz")["counts"]["records"]
+    assert manifest["counts"]["records"] == demo | {"contracts": count}
     assert init.stdout == "База данных готова.\n"
     assert "later" not in found["tables"]
 
@@ -239,10 +245,11 @@ def test_restore_over_a_working_installation_needs_force_and_then_replaces_every
     forced = run(env, "restore", "--force", str(archive))
     # then: the installation is the archive's: its records and files only, no later table —
     # and a table made now takes the freed id without colliding with a leftover SQL table
-    after = json.loads(python(env, READ))
+    read, made = python(env, READ + NEW_TABLE).splitlines()
+    after = json.loads(read)
     assert forced.stdout.startswith("Восстановлено из ")
     assert [row[0] for row in after["rows"]] == [pk for pk, _n in backed_up["written"][:count]]
     assert after["media"] == _media(archive)
     assert {row[2] for row in after["rows"]} <= set(after["media"])
     assert "later" not in after["tables"]
-    assert python(env, NEW_TABLE).startswith("t_")
+    assert made.startswith("t_")

@@ -18,16 +18,8 @@ that differ.
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 
-from tests.backups.installation import describe, installation, run
-
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "upgrade"
-
-
-def _kind() -> str:
-    return "postgresql" if os.environ.get("DATABASE_URL", "").startswith("postgres") else "sqlite"
+from tests.backups.installation import FIXTURES, database_kind, describe, installation, run
 
 
 def _as_expected(found: dict, expected: dict) -> dict:
@@ -53,7 +45,7 @@ def test_init_upgrades_the_earlier_release_keeping_every_record_history_row_and_
     # given: the earlier release's installation restored into a fresh one
     expected = json.loads((FIXTURES / "installation.json").read_text())
     with installation(tmp_path / "data", "upgrade") as env:
-        restored = run(env, "restore", str(FIXTURES / f"{_kind()}.tar.gz"))
+        restored = run(env, "restore", str(FIXTURES / f"{database_kind()}.tar.gz"))
         # when
         upgraded = run(env, "init")
         # then

@@ -160,9 +160,16 @@ class ArchiveWriter:
         self.partial = path.with_name(f".{path.name}.partial")
         self.sums: dict[str, str] = {}
         self._tar: tarfile.TarFile | None = None
+        self._file: Any = None
 
     def __enter__(self) -> ArchiveWriter:
-        self._tar = tarfile.open(self.partial, "w:gz", compresslevel=6, format=tarfile.PAX_FORMAT)
+        # Readable by the owner only: the archive holds everything, password hashes and the
+        # secret key included.
+        fd = os.open(self.partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        self._file = os.fdopen(fd, "wb")
+        self._tar = tarfile.open(
+            fileobj=self._file, mode="w:gz", compresslevel=6, format=tarfile.PAX_FORMAT
+        )
         return self
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
@@ -171,9 +178,13 @@ class ArchiveWriter:
             lines = "".join(f"{digest}  {name}\n" for name, digest in self.sums.items())
             self._add_bytes(CHECKSUMS, lines.encode(), hashed=False)
             self._tar.close()
+            self._file.flush()
+            os.fsync(self._file.fileno())
+            self._file.close()
             os.replace(self.partial, self.path)
         else:
             self._tar.close()
+            self._file.close()
             self.partial.unlink(missing_ok=True)
 
     def add_bytes(self, name: str, data: bytes) -> None:
