@@ -130,6 +130,8 @@ class Writer:
         self.stop.touch()
         code = self.proc.wait(timeout=120)
         self._reader.join(timeout=60)
+        assert self.proc.stdout is not None
+        self.proc.stdout.close()
         self.errors.seek(0)
         errors = self.errors.read()
         self.errors.close()

@@ -270,7 +270,28 @@ def test_restore_refuses_a_data_directory_with_files_unless_forced(target, tmp_p
         "media/companies/stamp/печать.png",
     ]
     assert (report.media_files, report.manifest.counts["history"]) == (2, 127)
+    assert report.upgrade_needed is False
     assert not database_for(database).is_empty()
+
+
+def test_restore_of_an_older_release_says_init_must_upgrade_it(target, tmp_path):
+    # given: an archive whose database lacks this version's latest «crm» migration
+    data, database = target
+    archives = tmp_path / "archives"
+    archives.mkdir()
+
+    def older(raw: bytes) -> bytes:
+        manifest = json.loads(raw)
+        manifest["migrations"]["crm"].pop()
+        return json.dumps(manifest).encode()
+
+    change = _replace("manifest.json", older)
+    archive = _pack(_with_sums(change(_members(ARCHIVE))), archives / "older.tar.gz")
+    # when
+    report = restore_backup(archive, data_dir=data, database=database)
+    # then
+    assert report.upgrade_needed is True
+    assert (report.media_files, report.manifest.counts["history"]) == (2, 127)
 
 
 def test_backup_of_an_installation_without_a_database_is_refused_and_writes_nothing(
