@@ -310,6 +310,18 @@ def test_backup_of_an_installation_without_a_database_is_refused_and_writes_noth
     assert sorted(tmp_path.iterdir()) == [data]
 
 
+def test_backup_into_a_missing_folder_is_refused(target, tmp_path):
+    # given
+    data, database = target
+    output = tmp_path / "no-such-folder" / "backup.tar.gz"
+    # when
+    with pytest.raises(BackupError) as refused:
+        make_backup(output, data_dir=data, database=database)
+    # then
+    assert refused.value.message == f"Папки «{output.parent}» нет: архив записать некуда."
+    assert sorted(tmp_path.iterdir()) == [data]
+
+
 @pytest.mark.skipif(not ON_PG, reason="pg_dump is PostgreSQL's: the run on PostgreSQL checks it")
 def test_backup_without_pg_dump_says_what_to_install_and_writes_nothing(target, tmp_path, settings):
     # given: KARTOTEKA_PG_BIN names a folder without the PostgreSQL client

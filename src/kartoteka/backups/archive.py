@@ -25,7 +25,7 @@ import tarfile
 import time
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
@@ -64,7 +64,6 @@ class Manifest:
     counts: dict[str, Any]
     format: str = FORMAT
     format_version: int = FORMAT_VERSION
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def database_member(self) -> str:
@@ -80,7 +79,6 @@ class Manifest:
             "created_at": self.created_at,
             "migrations": self.migrations,
             "counts": self.counts,
-            **self.extra,
         }
         return json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False).encode()
 
