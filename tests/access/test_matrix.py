@@ -634,10 +634,10 @@ MATRIX: list[Row] = [
         write=True,
     ),
     Row(
-        "media",
-        "uploaded file",
+        "record_file",
+        "file of a record (counterparties have no file field: 404 for all)",
         "GET",
-        lambda c: ("/media/none/missing.png", {}),
+        lambda c: (f"/t/counterparties/{c.cp}/files/name/", {}),
         E(admin=404, own=404, peer=404, no_table=404, hidden=404, read_only=404),
     ),
     # -- documents -----------------------------------------------------------------------------

@@ -283,14 +283,20 @@ def test_uploaded_files_follow_the_rights_of_their_record(world, client, setting
         verbs=["view"],
         row_filter={"conditions": [["owner", "eq", "{current user}"]]},
     )
+    mine, theirs = (
+        list_records(Actor.for_user(world.admin), scans).order_by("id").values_list("pk", flat=True)
+    )
     client.force_login(own)
-    # then: his own file opens; another's, or one of no record, is a 404
-    assert client.get("/media/scans/scan/mine.pdf").status_code == 200
-    assert client.get("/media/scans/scan/peer.pdf").status_code == 404
-    assert client.get("/media/scans/scan/stray.pdf").status_code == 404
-    assert client.get("/media/scans/title/mine.pdf").status_code == 404
+    # then: his own record's file opens; another's record, a field that is no file field, or a
+    # field of the record with no file, is a 404
+    assert client.get(f"/t/scans/{mine}/files/scan/").status_code == 200
+    assert client.get(f"/t/scans/{theirs}/files/scan/").status_code == 404
+    assert client.get(f"/t/scans/{mine}/files/title/").status_code == 404
+    assert client.get(f"/t/scans/{mine}/files/owner/").status_code == 404
     client.force_login(world.admin)
-    assert client.get("/media/scans/scan/peer.pdf").status_code == 200
+    assert client.get(f"/t/scans/{theirs}/files/scan/").status_code == 200
+    # and the old address by path serves nothing
+    assert client.get("/media/scans/scan/peer.pdf").status_code == 404
 
 
 def test_pages_offer_only_what_the_group_may_do(world, client):

@@ -20,6 +20,8 @@ demo (SQLite under ``var/``) and a production PostgreSQL deployment:
 - ``KARTOTEKA_IMPORT_MAX_MB`` — the largest file an import accepts (default 512).
 - ``KARTOTEKA_PG_BIN`` — the folder of ``pg_dump``/``pg_restore``/``psql`` for backups on
   PostgreSQL (default: ``/usr/lib/postgresql/<server major>/bin``, then ``PATH``).
+- ``KARTOTEKA_HTTPS`` — ``1`` behind HTTPS: secure cookies, redirects to HTTPS, HSTS for
+  ``KARTOTEKA_HSTS_SECONDS`` (default a year; ``0`` turns HSTS off).
 - ``KARTOTEKA_BASE_URL`` — the public address (``https://crm.example.ru``), for links in e-mails.
 - ``EMAIL_HOST``/``EMAIL_PORT``/``EMAIL_HOST_USER``/``EMAIL_HOST_PASSWORD``/``EMAIL_USE_TLS``/
   ``DEFAULT_FROM_EMAIL`` — outgoing mail.
@@ -32,6 +34,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.utils.translation import gettext_lazy as _
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
@@ -79,6 +82,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "csp",
     "django_htmx",
     "template_partials",
     "django_tasks",
@@ -114,6 +118,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "kartoteka.web.middleware.DomainErrorsMiddleware",
 ]
@@ -131,6 +136,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "csp.context_processors.nonce",
                 "kartoteka.web.context.navigation",
             ],
         },
@@ -209,6 +215,35 @@ if _env_bool("KARTOTEKA_HTTPS"):
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    # Browsers remember to come back over HTTPS only (HSTS), for a year unless
+    # ``KARTOTEKA_HSTS_SECONDS`` says otherwise (``0``: no HSTS). Subdomains are those of the
+    # CRM's own host name; ``preload`` only marks the header (a host is listed on request).
+    SECURE_HSTS_SECONDS = int(os.environ.get("KARTOTEKA_HSTS_SECONDS", "31536000"))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+
+# The Content-Security-Policy of every page (django-csp): scripts and style sheets only from this
+# site (no inline script, no eval: the templates carry none and htmx is configured without them),
+# style attributes allowed (colours and widths computed per record), ``<style>`` elements only
+# with the response's nonce (the invoice's print view), no framing. Uploaded files get a
+# stricter policy of their own (``web/files.py``); the public web form page adds its redirect
+# target to ``form-action``.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, NONCE],
+        "style-src-attr": [UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))

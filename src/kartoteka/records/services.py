@@ -410,6 +410,92 @@ def _check_links(
                 )
 
 
+def _check_files(ctx: RuleContext, changes: list[RowChange], errors: list[FieldError]) -> None:
+    """A file field takes an upload of this very write, or the name of a file the actor may
+    already read: one a record of this table he can read holds in the same field, or one the
+    same record held before (its history: an undo puts a replaced file back).
+
+    Any other name — another table's file, another user's import upload, a guess — is refused
+    as not found, whoever writes, on every path (form, bulk edit, API, import, web form), as
+    otherwise the record would hold the name and its file would be served to whoever reads the
+    record. Only code running as the system without a visitor behind it (the CLI, the demo,
+    jobs) names stored files freely; a web form's actor is the public and is checked too.
+    """
+    actor = ctx.actor
+    if actor.is_system and not actor.source.startswith("webform"):
+        return
+    for field in ctx.fields.values():
+        if field.type != "file":
+            continue
+        wanted = {
+            c.values[field.key]
+            for c in changes
+            if isinstance(c.values.get(field.key), str) and c.values[field.key]
+        }
+        if not wanted:
+            continue
+        found = _readable_file_names(actor, ctx.table, field, wanted)
+        former = (
+            _former_file_names(ctx.table, field, changes, wanted - found)
+            if wanted - found
+            else set()
+        )
+        for change in changes:
+            value = change.values.get(field.key)
+            if not isinstance(value, str) or not value or value in found:
+                continue
+            if change.record is None or (change.record.pk, value) not in former:
+                errors.append(
+                    FieldError(
+                        field.key,
+                        _("Файл «%(value)s» для поля «%(label)s» не найден.")
+                        % {"value": value, "label": field.label},
+                        "file_not_found",
+                        change.index,
+                        value,
+                    )
+                )
+
+
+def _readable_file_names(actor: Actor, table: Table, field: Field, names: set[str]) -> set[str]:
+    """Of ``names``, those a record of ``table`` the actor may read (in any state) holds in
+    ``field``."""
+    if actor.is_system:
+        return set()  # a web form's visitor reads nothing
+    try:
+        readable = _readable(actor, table)
+    except NotFound:
+        return set()
+    found: set[str] = set()
+    listed = sorted(names)
+    for start in range(0, len(listed), BATCH):
+        found.update(
+            readable.filter(**{f"{field.key}__in": listed[start : start + BATCH]}).values_list(
+                field.key, flat=True
+            )
+        )
+    return found
+
+
+def _former_file_names(
+    table: Table, field: Field, changes: list[RowChange], names: set[str]
+) -> set[tuple[int, str]]:
+    """(record id, name) for the names of ``names`` that the record a change updates held in
+    ``field`` before, by its history."""
+    by_record = {
+        c.record.pk: c.values[field.key]
+        for c in changes
+        if c.record is not None and c.values.get(field.key) in names
+    }
+    found: set[tuple[int, str]] = set()
+    history = RecordChange.objects.filter(table=table, record_id__in=list(by_record))
+    for record_id, changed in history.values_list("record_id", "changes").iterator():
+        pair = (changed or {}).get(field.key)
+        if isinstance(pair, list) and by_record.get(record_id) in pair:
+            found.add((record_id, by_record[record_id]))
+    return found
+
+
 def _store_files(table: Table, fields: dict[str, Field], changes: list[RowChange]) -> None:
     for change in changes:
         for key, value in list(change.values.items()):
@@ -498,6 +584,7 @@ def _validate(ctx: RuleContext, changes: list[RowChange], errors: list[FieldErro
     _check_required(ctx.fields, changes, errors)
     _check_unique(ctx.model, ctx.fields, changes, errors)
     _check_links(ctx.fields, changes, errors, ctx.actor)
+    _check_files(ctx, changes, errors)
     if errors:
         raise RecordValidationError(errors)
     rules.clean(ctx, changes)

@@ -319,10 +319,8 @@ class FieldForm(forms.Form):
             self.fields["type"].widget.attrs.update(
                 {"hx-get": options_url, "hx-target": "#type-options", "hx-trigger": "change"}
             )
-        self.fields["default_kind"].widget.attrs["onchange"] = (
-            "this.closest('.type-options').querySelector('[data-default-text]')"
-            ".hidden = this.value !== 'constant'"
-        )
+        # kartoteka.js shows the constant's input only while «constant» is chosen.
+        self.fields["default_kind"].widget.attrs["data-default-kind"] = ""
         kinds = ["", *designer_services.default_kinds(self.type_key)]
         kept = self.kept_default_kind
         if kept and kept not in kinds:

@@ -69,7 +69,7 @@ def cell(record: Any, field: Field) -> Cell:
     if field.type == "phone" and value:
         url = f"tel:{value}"
     if field.type == "file" and value:
-        url = f"/media/{value}"
+        url = f"/t/{field.table.key}/{record.pk}/files/{field.key}/"
     return Cell(field=field, text=text, value=value, color=color, url=url)
 
 

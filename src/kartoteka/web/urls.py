@@ -42,6 +42,6 @@ urlpatterns = [
         name="subtable_row_delete",
     ),
     path("t/<slug:key>/<int:pk>/action/<slug:action>/", views.record_action, name="record_action"),
-    path("media/<path:path>", views.media, name="media"),
+    path("t/<slug:key>/<int:pk>/files/<slug:field>/", views.record_file, name="record_file"),
     path("designer/", include("kartoteka.web.designer_urls")),
 ]

@@ -24,6 +24,7 @@ from kartoteka.core.exceptions import KartotekaError, NotFound, PermissionDenied
 from kartoteka.records import selectors, services
 from kartoteka.tables.modelfactory import STATE_ACTIVE
 from kartoteka.tables.models import Table
+from kartoteka.web import files
 from kartoteka.web.forms import (
     apply_errors,
     default_initial,
@@ -349,34 +350,16 @@ def record_state(request: HttpRequest, key: str, pk: int) -> HttpResponse:
 
 
 @login_required
-def media(request: HttpRequest, path: str) -> HttpResponse:
-    """Uploaded files, never a path outside the media folder, and only a file of a record the
-    user may read in a field he may see (files are stored as ``<table>/<field>/<name>``)."""
-    from django.conf import settings
-    from django.http import FileResponse
-    from django.utils._os import safe_join
-
-    if not _file_readable(_actor(request), path):
+def record_file(request: HttpRequest, key: str, pk: int, field: str) -> HttpResponse:
+    """The file in ``field`` of a record: the reader must be able to read the record (row
+    filter) and see the field; served as ``web/files.py`` says (a download unless an image
+    or a PDF by its bytes)."""
+    table = _table(request, key)
+    record = _record(request, table, pk)
+    visible = rights.visible_fields(_actor(request), table)
+    if not any(f.key == field and f.type == "file" for f in visible):
         raise Http404
-    try:
-        full = safe_join(settings.MEDIA_ROOT, path)
-    except Exception:
-        raise Http404 from None
-    try:
-        return FileResponse(open(full, "rb"))
-    except (FileNotFoundError, IsADirectoryError):
-        raise Http404 from None
-
-
-def _file_readable(actor: Actor, path: str) -> bool:
-    if actor.is_admin:
-        return True
-    table_key, _sep, rest = path.partition("/")
-    field_key = rest.partition("/")[0]
-    table = Table.objects.filter(key=table_key).first()
-    if table is None or not rights.can(actor, table, "view"):
-        return False
-    field = next((f for f in rights.visible_fields(actor, table) if f.key == field_key), None)
-    if field is None or field.type != "file":
-        return False
-    return selectors.base_queryset(actor, table, state=None).filter(**{field.key: path}).exists()
+    name = getattr(record, field)
+    if not name:
+        raise Http404
+    return files.file_response(name)

@@ -98,7 +98,14 @@ def _page(request: HttpRequest, form: WebForm, **extra: Any) -> HttpResponse:
         "token_name": services.TOKEN,
         **extra,
     }
-    return render(request, "webforms/public.html", context, status=status)
+    response = render(request, "webforms/public.html", context, status=status)
+    if form.redirect_url:
+        # The page's Content-Security-Policy allows forms to post only to this site; a browser
+        # holds the redirect after a submission to that too, so the form's own target is added.
+        origin = services.normalize_origin(form.redirect_url)
+        if origin:
+            response._csp_update = {"form-action": [origin]}  # type: ignore[attr-defined]
+    return response
 
 
 @csrf_exempt

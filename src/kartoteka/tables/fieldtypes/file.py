@@ -1,7 +1,10 @@
 """File attachment («Файл»): the stored value is the file's name in the media storage.
 
-Uploads are saved by the records service under ``<table key>/<field key>/``; text input (an import
-cell, the API) may only name a file already in the storage — never a path outside it.
+Uploads are saved by the records service under ``<table key>/<field key>/``. Text input (an import
+cell, the API) is only a name: here it is normalised and a path outside the storage refused; the
+records service then accepts it only if the writer may already read that file (a record of his in
+the same field holds it), so naming someone else's file never makes it readable. Files are served
+by the record that holds them (``web/files.py``).
 """
 
 from __future__ import annotations

@@ -183,6 +183,48 @@
     }
   });
 
+  /* -- what inline handlers used to do (the Content-Security-Policy allows no inline script) -- */
+  // <form data-confirm="…">: ask before submitting.
+  document.addEventListener("submit", function (e) {
+    var form = e.target;
+    if (form.dataset && form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+      e.preventDefault();
+      e.stopImmediatePropagation();
+    }
+  }, true);
+  // <select data-autosubmit>: submit the form on change.
+  document.addEventListener("change", function (e) {
+    if (e.target.matches && e.target.matches("[data-autosubmit]") && e.target.form) {
+      e.target.form.submit();
+    }
+    // The designer's «default» select: the constant's input only while «constant» is chosen.
+    if (e.target.matches && e.target.matches("[data-default-kind]")) {
+      var box = e.target.closest(".type-options");
+      var text = box ? box.querySelector("[data-default-text]") : null;
+      if (text) text.hidden = e.target.value !== "constant";
+    }
+  });
+  document.addEventListener("click", function (e) {
+    // <input data-select-on-click>: select the whole text (a link to copy).
+    if (e.target.matches && e.target.matches("[data-select-on-click]")) e.target.select();
+    // <button data-insert-key="k" data-insert-into="id">: append «{k}» to the input.
+    var insert = e.target.closest ? e.target.closest("[data-insert-key]") : null;
+    if (insert) {
+      var input = document.getElementById(insert.dataset.insertInto);
+      if (input) {
+        input.value = (input.value + " {" + insert.dataset.insertKey + "}").trim();
+        input.focus();
+      }
+    }
+  });
+  // The notifications bell refreshes when the tab comes back into view (htmx has no eval here,
+  // so no trigger filter: the event is fired for it).
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "visible" && window.htmx) {
+      htmx.trigger(document.body, "kt:visible");
+    }
+  });
+
   function init(root) {
     initSelection(root || document);
     initFilters();
