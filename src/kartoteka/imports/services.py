@@ -55,6 +55,7 @@ from kartoteka.records import selectors
 from kartoteka.records import services as records
 from kartoteka.records.merge import KEEP_FILLED, OVERWRITE, merge_changes
 from kartoteka.records.models import RecordChange
+from kartoteka.records.rules import table_rules
 from kartoteka.tables.fieldtypes.choice import fold
 from kartoteka.tables.modelfactory import STATE_DELETED, fields_of, model_for, title_field_keys
 from kartoteka.tables.models import Field, Table
@@ -461,6 +462,7 @@ class _Run:
         self.bad_rows: Any = None
         self.bad_writer: Any = None
         self.first_row = 2 if settings.header else 1
+        self.trial = dry_run and self._needs_trial()
 
     # -- reporting ------------------------------------------------------------------------------
     def _error(self, cells: list[str], errors: list[RowError]) -> None:
@@ -505,6 +507,7 @@ class _Run:
                 self.progress(done, max(self.total, done))
         self.result.created_targets = dict(self.plan.created_targets)
         self.result.errors.sort(key=lambda e: e.row)
+        self.result.plans.sort(key=lambda p: p.row)
         return self.result
 
     def _chunk(self, chunk: list[tuple[int, list[str]]]) -> None:
@@ -583,6 +586,8 @@ class _Run:
                 continue
             updates.append((number, cells, pk, diff, old))
         if self.dry_run:
+            if self.trial:
+                creates, updates = self._trial(creates, updates)
             self._describe(creates, updates)
             return
         self._write_creates(creates)
@@ -652,32 +657,106 @@ class _Run:
                 )
             )
 
-    # -- writing ---------------------------------------------------------------------------------
-    def _write_creates(self, creates: list[tuple[int, list[str], dict[str, Any]]]) -> None:
-        def write(items: list[tuple[int, list[str], dict[str, Any]]]) -> None:
-            records.create_records(
-                self.actor, self.table, [row for _n, _c, row in items], prepared=True
-            )
+    # -- the dry run's trial writes ---------------------------------------------------------------
+    def _needs_trial(self) -> bool:
+        """Whether a row may be refused by something only a write finds out: the actor's row
+        filter (a record he would create or move out of his reach) or the table's rules."""
+        return (
+            rights.row_q(self.actor, self.table) is not None
+            or table_rules.find(self.table.key) is not None
+        )
 
-        self.result.created += self._write(creates, write)
+    def _trial(self, creates: list[Any], updates: list[Any]) -> tuple[list[Any], list[Any]]:
+        """The dry run writes the chunk for real inside a savepoint it always rolls back, so the
+        rows the service would refuse (row filter, rules, required and unique values) are
+        reported exactly as the import will report them; returns the rows that would be
+        written. Link targets to be created are created inside the savepoint too."""
+        written: set[int] = set()
+        with transaction.atomic():
+            rows = self._with_targets(
+                [row for _n, _c, row in creates] + [d for *_x, d, _o in updates]
+            )
+            trial_creates = [(n, c, rows[i]) for i, (n, c, _r) in enumerate(creates)]
+            offset = len(creates)
+            trial_updates = [
+                (n, c, pk, rows[offset + i], old) for i, (n, c, pk, _d, old) in enumerate(updates)
+            ]
+            written.update(item[0] for item in self._write(trial_creates, self._create))
+            written.update(item[0] for item in self._write(trial_updates, self._update))
+            transaction.set_rollback(True)
+        return (
+            [item for item in creates if item[0] in written],
+            [item for item in updates if item[0] in written],
+        )
+
+    def _with_targets(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Copies of ``rows`` with every link target still to be created made (inside the
+        caller's savepoint; the link cache is left alone)."""
+        copies = [dict(row) for row in rows]
+        made: dict[tuple[str, str], int] = {}
+        for key in self.plan.columns:
+            f = self.plan.fields[key]
+            if f.type != "link" or f.link_table is None:
+                continue
+            missing: dict[str, str] = {}
+            for row in copies:
+                value = row.get(key)
+                if isinstance(value, _Missing):
+                    missing.setdefault(fold(value.text), value.text)
+            if not missing:
+                continue
+            title_key = title_field_keys(f.link_table)[0]
+            targets = records.create_records(
+                self.actor, f.link_table, [{title_key: text} for text in missing.values()]
+            )
+            made.update({(key, k): r.pk for k, r in zip(missing, targets, strict=True)})
+            for row in copies:
+                value = row.get(key)
+                if isinstance(value, _Missing):
+                    row[key] = made[(key, fold(value.text))]
+        return copies
+
+    # -- writing ---------------------------------------------------------------------------------
+    def _require(self, verb: str) -> None:
+        """The import as a whole needs the table's ``verb``: refused once, not row by row."""
+        if rights.privileged(self.actor) or rights.can(self.actor, self.table, verb):
+            return
+        from kartoteka.access.models import VERB_LABELS
+
+        raise PermissionDenied(
+            _("Нет права «%(verb)s» на таблицу «%(table)s».")
+            % {"verb": VERB_LABELS.get(verb, verb), "table": self.table.label}
+        )
+
+    def _create(self, items: list[tuple[int, list[str], dict[str, Any]]]) -> None:
+        records.create_records(
+            self.actor, self.table, [row for _n, _c, row in items], prepared=True
+        )
+
+    def _update(self, items: list[tuple[int, list[str], int, Any, Any]]) -> None:
+        records.update_records(
+            self.actor, self.table, [(pk, d) for _n, _c, pk, d, _o in items], prepared=True
+        )
+
+    def _write_creates(self, creates: list[tuple[int, list[str], dict[str, Any]]]) -> None:
+        if creates:
+            self._require("add")
+        self.result.created += len(self._write(creates, self._create))
 
     def _write_updates(self, updates: list[tuple[int, list[str], int, Any, Any]]) -> None:
-        def write(items: list[tuple[int, list[str], int, Any, Any]]) -> None:
-            records.update_records(
-                self.actor, self.table, [(pk, d) for _n, _c, pk, d, _o in items], prepared=True
-            )
+        if updates:
+            self._require("edit")
+        self.result.updated += len(self._write(updates, self._update))
 
-        self.result.updated += self._write(updates, write)
-
-    def _write(self, items: list[Any], write: Callable[[list[Any]], None]) -> int:
+    def _write(self, items: list[Any], write: Callable[[list[Any]], None]) -> list[Any]:
         """Write ``items`` (tuples starting with row number and cells) in one service batch;
-        rows the service refuses are reported and the rest written again. A rule violation
-        names no row, so the batch is then written row by row to find it. Returns how many
-        rows were written."""
+        rows the service refuses are reported and the rest written again. A rule violation or
+        a refusal of rights (a record that would leave the actor's rows) names no row, so the
+        batch is then written row by row to find it. Returns the items written."""
         while items:
             try:
                 write(items)
-                return len(items)
+                return items
             except RecordValidationError as exc:
                 bad: dict[int, list[RowError]] = {}
                 for error in exc.errors:
@@ -693,17 +772,17 @@ class _Run:
                     items = [item for i, item in enumerate(items) if i not in bad]
                     continue
                 return self._one_by_one(items, write)
-            except (RuleViolation, NotFound) as exc:
+            except (RuleViolation, NotFound, PermissionDenied) as exc:
                 if len(items) == 1:
                     field_key = getattr(exc, "field", None)
                     column = self.plan.column_name(field_key) if field_key else ""
                     self._error(items[0][1], [RowError(items[0][0], column, exc.message)])
-                    return 0
+                    return []
                 return self._one_by_one(items, write)
-        return 0
+        return []
 
-    def _one_by_one(self, items: list[Any], write: Callable[[list[Any]], None]) -> int:
-        return sum(self._write([item], write) for item in items)
+    def _one_by_one(self, items: list[Any], write: Callable[[list[Any]], None]) -> list[Any]:
+        return [done for item in items for done in self._write([item], write)]
 
     def bad_rows_file(self) -> Any:
         if self.bad_writer is None:
