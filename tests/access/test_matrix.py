@@ -1106,6 +1106,14 @@ MATRIX: list[Row] = [
         marker=True,
     ),
     Row(
+        "imports:batch_resume",
+        "resume the administrator's finished import",
+        "POST",
+        lambda c: (f"/t/counterparties/import/{_batch(c)}/resume/", {}),
+        E(admin=REFUSED, own=404, peer=404, no_table=404, hidden=404, read_only=403),
+        write=True,
+    ),
+    Row(
         "imports:batch_undo",
         "undo the administrator's import",
         "POST",

@@ -18,6 +18,11 @@ demo (SQLite under ``var/``) and a production PostgreSQL deployment:
   ``KARTOTEKA_WEBFORM_RATE_PER_FORM`` (``200`` in 10 min) — spam guards of web forms;
   ``KARTOTEKA_CLIENT_IP_HEADER`` — behind a reverse proxy, the header with the visitor's address.
 - ``KARTOTEKA_IMPORT_MAX_MB`` — the largest file an import accepts (default 512).
+- ``KARTOTEKA_IMPORT_SHEET_MB`` — the memory a spreadsheet's parse may take, estimated before it
+  starts (default 256); a bigger sheet is refused (CSV has no such limit).
+- ``KARTOTEKA_IMPORT_CHUNK`` — rows an import converts and commits together (default 5000).
+- ``KARTOTEKA_JOB_LEASE_SECONDS`` — after how long without a heartbeat a background job run on
+  another host counts as dead (default 600; on the same host a dead process is seen at once).
 - ``KARTOTEKA_BASE_URL`` — the public address (``https://crm.example.ru``), for links in e-mails.
 - ``EMAIL_HOST``/``EMAIL_PORT``/``EMAIL_HOST_USER``/``EMAIL_HOST_PASSWORD``/``EMAIL_USE_TLS``/
   ``DEFAULT_FROM_EMAIL`` — outgoing mail.
@@ -243,6 +248,9 @@ SPECTACULAR_SETTINGS = {
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 KARTOTEKA_IMPORT_MAX_MB = int(os.environ.get("KARTOTEKA_IMPORT_MAX_MB", "512"))
+KARTOTEKA_IMPORT_SHEET_MB = int(os.environ.get("KARTOTEKA_IMPORT_SHEET_MB", "256"))
+KARTOTEKA_IMPORT_CHUNK = int(os.environ.get("KARTOTEKA_IMPORT_CHUNK", "5000"))
+KARTOTEKA_JOB_LEASE_SECONDS = int(os.environ.get("KARTOTEKA_JOB_LEASE_SECONDS", "600"))
 
 # Webhooks: retry delays in seconds after each failed attempt; loopback/private targets for all.
 WEBHOOK_RETRY_DELAYS = [

@@ -177,7 +177,8 @@ def _home(
             return redirect(_step_url("file", table, upload))
         except KartotekaError as exc:
             error = exc.message
-    batches = import_selectors.batches(_actor(request), table)[:BATCHES_SHOWN]
+    batches = list(import_selectors.batches(_actor(request), table)[:BATCHES_SHOWN])
+    services.settle(batches)  # a batch whose process died says so
     return render(
         request,
         "imports/home.html",
@@ -650,7 +651,9 @@ def _batch_context(request: HttpRequest, table: Table, batch: ImportBatch) -> di
         "progress": progress,
         "time_left": _duration(progress["seconds_left"]),
         "waiting": _waiting(batch),
-        "can_undo": batch.status == ImportBatch.DONE
+        "can_undo": batch.status in (ImportBatch.DONE, ImportBatch.INTERRUPTED)
+        and (actor.is_admin or batch.user_id == request.user.pk),
+        "can_resume": batch.status == ImportBatch.INTERRUPTED
         and (actor.is_admin or batch.user_id == request.user.pk),
         "kept": _kept(table, batch),
     }
@@ -683,6 +686,7 @@ def _kept(table: Table, batch: ImportBatch) -> list[dict[str, Any]]:
 def batch_detail(request: HttpRequest, key: str, pk: int) -> HttpResponse:
     table = _table(request, key)
     batch = _batch(request, table, pk)
+    services.settle([batch])
     context = _batch_context(request, table, batch)
     template = "imports/batch.html"
     if getattr(request, "htmx", False) and request.GET.get("part") == "progress":
@@ -736,9 +740,37 @@ def batch_undo(request: HttpRequest, key: str, pk: int) -> HttpResponse:
                 },
             )
         return redirect("imports:batch", table.key, batch.pk)
-    if batch.status != ImportBatch.DONE:
+    services.settle([batch])
+    if batch.status not in (ImportBatch.DONE, ImportBatch.INTERRUPTED):
         return redirect("imports:batch", table.key, batch.pk)
     return render(request, "imports/undo.html", {"table": table, "batch": batch})
+
+
+@login_required
+@require_POST
+def batch_resume(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+    """Go on with an interrupted import from its first row not written."""
+    table = _table(request, key)
+    batch = _batch(request, table, pk)
+    row = batch.next_row
+    try:
+        batch = services.resume_import(_actor(request), batch)
+    except KartotekaError as exc:
+        messages.error(request, exc.message)
+    else:
+        if batch.status == ImportBatch.PENDING:
+            messages.info(
+                request,
+                _("Импорт №%(n)s продолжается со строки %(row)s в фоне.")
+                % {"n": batch.pk, "row": row},
+            )
+        elif batch.status == ImportBatch.DONE:
+            messages.success(
+                request,
+                _("Импорт №%(n)s продолжен со строки %(row)s и закончен.")
+                % {"n": batch.pk, "row": row},
+            )
+    return redirect("imports:batch", table.key, batch.pk)
 
 
 @login_required
