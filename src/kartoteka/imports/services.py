@@ -556,11 +556,22 @@ class _Run:
                 )
         return self.skip
 
+    def close_bad_rows(self) -> None:
+        if self.bad_writer is not None:
+            self.bad_text.flush()
+            self.bad_text.detach()
+            self.bad_writer = None
+        if self.bad_rows is not None:
+            self.bad_rows.close()
+
     def flush_bad_rows(self) -> int:
         """Write out the bad rows so far; the bad-rows file's size."""
         if self.bad_writer is not None:
             self.bad_text.flush()
-        return self.bad_rows.tell() if self.bad_rows is not None else 0
+        if self.bad_rows is None:
+            return 0
+        self.bad_rows.flush()  # to the file, so a killed process leaves what it counted
+        return self.bad_rows.tell()
 
     def _chunk(self, chunk: list[tuple[int, list[str]]]) -> None:
         plan = self.plan
@@ -953,7 +964,7 @@ def run_import(
             _fail(batch, exc)
             raise
     finally:
-        bad_rows.close()
+        run.close_bad_rows()
     result.batch = batch.pk
     final = ImportBatch.objects.get(pk=batch.pk)
     if not final.errors_file:
@@ -1012,7 +1023,12 @@ def settle(jobs: Iterable[ImportBatch | ImportCheck]) -> None:
     it again). Each change is made only if the job is still as it was read, so a live process
     that just renewed its lease or finished is never overruled. ``jobs`` are refreshed."""
     for job in jobs:
-        if job.status not in (ImportBatch.RUNNING, ImportBatch.UNDOING) or not leases.is_dead(job):
+        if job.status not in (ImportBatch.RUNNING, ImportBatch.UNDOING):
+            continue
+        # Running with no lease: started before leases existed (an undo waiting for the
+        # worker has none yet, and is not dead).
+        legacy = job.status == ImportBatch.RUNNING and not job.lease_owner
+        if not (legacy or leases.is_dead(job)):
             continue
         same = type(job).objects.filter(pk=job.pk, status=job.status, lease_owner=job.lease_owner)
         if isinstance(job, ImportCheck):
@@ -1053,8 +1069,8 @@ def settle_all() -> None:
     """Settle every running import, undo and dry run (the worker does this as it starts and
     before each job, so dead jobs are marked even when nobody looks at them)."""
     running = [ImportBatch.RUNNING, ImportBatch.UNDOING]
-    settle(ImportBatch.objects.filter(status__in=running).exclude(lease_owner=""))
-    settle(ImportCheck.objects.filter(status=ImportCheck.RUNNING).exclude(lease_owner=""))
+    settle(ImportBatch.objects.filter(status__in=running))
+    settle(ImportCheck.objects.filter(status=ImportCheck.RUNNING))
 
 
 def resume_import(
