@@ -192,15 +192,23 @@ def xlsx_dense(path: Path, rows: int, columns: int, *, text_length: int = 0) -> 
     return write_raw_xlsx(path, ((r, cells) for r in range(1, rows + 1)), shared=shared)
 
 
-def ods_repeated(path: Path, rows: int = 1_048_575, columns: int = 1) -> Path:
+def ods_repeated(
+    path: Path, rows: int = 1_048_575, columns: int = 1, *, number: bool = False
+) -> Path:
     """An ODS of one row of values repeated ``rows`` times (``number-rows-repeated``), each
-    cell repeated ``columns`` times — a few hundred bytes."""
+    cell repeated ``columns`` times — a few hundred bytes; ``number``: the cell is a number
+    written as an empty element with its value in an attribute."""
     import zipfile
 
     cell = (
         f'<table:table-cell office:value-type="string" table:number-columns-repeated="{columns}">'
         "<text:p>x</text:p></table:table-cell>"
     )
+    if number:
+        cell = (
+            '<table:table-cell office:value-type="float" office:value="1" '
+            f'table:number-columns-repeated="{columns}"/>'
+        )
     content = (
         '<?xml version="1.0" encoding="UTF-8"?><office:document-content '
         'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '

@@ -20,6 +20,13 @@ from tests.imports.files import inn
 SECRET = inn(77)
 
 
+@pytest.fixture(autouse=True)
+def _own_media(settings, tmp_path):
+    """Files of this module's uploads in a folder of its own: other tests (in parallel
+    workers) compare the wizard's folder before and after their own uploads."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+
+
 def import_with_a_bad_row(client) -> ImportBatch:
     """Import a file whose second row has no name (a row error) through the wizard."""
     text = f"Название;ИНН;Город\nРомашка;{inn(1)};Тверь\n;{SECRET};Орёл\n"

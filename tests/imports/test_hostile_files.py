@@ -29,6 +29,14 @@ MEMORY = 256 * 2**20
 #: machine's memory); the assertion is on its peak RSS.
 SAFETY = 2 * 2**30
 
+
+@pytest.fixture(autouse=True)
+def _own_media(settings, tmp_path):
+    """Files of this module's uploads in a folder of its own: other tests (in parallel
+    workers) compare the wizard's folder before and after their own uploads."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+
+
 CHILD = """
 import json, sys
 from kartoteka.cli import _setup
@@ -111,6 +119,10 @@ HOSTILE = {
     "ods-repeated.ods": (
         lambda p: files.ods_repeated(p, 1_048_575, 300),
         None,
+    ),
+    "ods-repeated-numbers.ods": (
+        lambda p: files.ods_repeated(p, 1_048_575, 200, number=True),
+        SIZE.format(need=23999),
     ),
     "xls-corners.xls": (
         lambda p: files.xls_corners(p),

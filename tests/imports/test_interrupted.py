@@ -24,6 +24,13 @@ from tests.imports.files import write_csv
 ROWS = 25
 
 
+@pytest.fixture(autouse=True)
+def _own_media(settings, tmp_path):
+    """Files of this module's uploads in a folder of its own: other tests (in parallel
+    workers) compare the wizard's folder before and after their own uploads."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+
+
 class Killed(BaseException):
     """What the process's death looks like to the code: no ``except Exception`` sees it."""
 

@@ -300,7 +300,7 @@ def check_ods(archive: zipfile.ZipFile) -> None:
     with archive.open("content.xml") as part:
         for piece in _elements(part, b"table-row"):
             for match in _ODS_TOKEN.finditer(piece):
-                row_attributes, attributes, closed, content = match.groups()
+                row_attributes, attributes, _closed, content = match.groups()
                 if row_attributes is None and attributes is None:  # a new sheet
                     tally.check()
                     tally = _Tally()
@@ -315,8 +315,8 @@ def check_ods(archive: zipfile.ZipFile) -> None:
                     repeat = int(repeated[1]) if repeated else 1
                     first = column + 1
                     column += repeat
-                    if closed or not _VALUE_TYPE.search(attributes):
-                        continue
+                    if not _VALUE_TYPE.search(attributes):
+                        continue  # an empty cell (``<… office:value-type=…/>`` has a value)
                     tally.extent(row - repeat_rows + 1, row, first, column)
                     tally.cells += repeat * repeat_rows
                     tally.text += (len(content or b"") + STRING_BYTES) * repeat * repeat_rows
@@ -328,7 +328,7 @@ def check_ods(archive: zipfile.ZipFile) -> None:
 
 # -- XLS (BIFF8 in an OLE compound file) ----------------------------------------------------------
 
-_FREE, _END = 0xFFFFFFFF, 0xFFFFFFFE
+_END = 0xFFFFFFFE
 #: BIFF cell records (formula, label-SST, number, RK, blank, label, bool/error, rich string):
 #: row and column are their first two 16-bit fields.
 _CELL_RECORDS = {0x0006, 0x00FD, 0x0203, 0x027E, 0x0201, 0x0204, 0x0205, 0x00D6}

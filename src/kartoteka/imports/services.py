@@ -34,6 +34,7 @@ from django.conf import settings as conf
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.files import File
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
@@ -922,10 +923,11 @@ def run_import(
     run.actor = run.plan.actor = Actor(
         user=actor.user, source=batch.source, reason=f"import:{batch.pk}"
     )
-    errors_name = base.errors_file or f"imports/{batch.pk}-errors.csv"
-    errors_path = default_storage.path(errors_name)
-    os.makedirs(os.path.dirname(errors_path), exist_ok=True)
-    bad_rows = open(errors_path, "r+b" if resumed and os.path.exists(errors_path) else "w+b")  # noqa: SIM115
+    # The bad-rows file is written as the import goes (a unique name, made by the storage).
+    errors_name = base.checkpoint.get("errors_name", "") if resumed else ""
+    if not errors_name or not default_storage.exists(errors_name):
+        errors_name = default_storage.save(f"imports/{batch.pk}-errors.csv", ContentFile(b""))
+    bad_rows = open(default_storage.path(errors_name), "r+b")  # noqa: SIM115
     bad_rows.truncate(int(base.checkpoint.get("errors_bytes", 0)) if resumed else 0)
     bad_rows.seek(0, os.SEEK_END)
     run.bad_rows = bad_rows
@@ -945,7 +947,12 @@ def run_import(
             error_count=base.error_count + result.error_count if resumed else result.error_count,
             errors=errors,
             errors_file=errors_name if size else "",
-            checkpoint={**base.checkpoint, "rows": done, "errors_bytes": size},
+            checkpoint={
+                **base.checkpoint,
+                "rows": done,
+                "errors_bytes": size,
+                "errors_name": errors_name,
+            },
         )
 
     run.commit = commit
