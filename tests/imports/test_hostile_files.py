@@ -38,21 +38,23 @@ def _own_media(settings, tmp_path):
 
 
 CHILD = """
-import json, sys
+import json, sys, time
 from kartoteka.cli import _setup
 _setup()
 from kartoteka.imports import services
 from kartoteka.imports.options import ImportSettings
 from kartoteka.imports.readers import ImportFileError
 path, name = sys.argv[1], sys.argv[2]
+started = time.monotonic()
 try:
     services.preview(path, name, ImportSettings())
     table_file = services.open_file(path, name, ImportSettings())
     table_file.count_rows()
     rows = sum(1 for _row in table_file.raw_rows())
-    print(json.dumps({"rows": rows}))
+    answer = {"rows": rows}
 except ImportFileError as exc:
-    print(json.dumps({"refused": exc.message}))
+    answer = {"refused": exc.message}
+print(json.dumps({**answer, "seconds": time.monotonic() - started}))
 """
 
 SIZE = (
@@ -63,7 +65,9 @@ SIZE = (
 
 
 def read_in_child(path: Path, tmp_path: Path) -> tuple[dict, float, int]:
-    """Preview, count and read ``path`` in a fresh process: (its answer, seconds, peak RSS)."""
+    """Preview, count and read ``path`` in a fresh process: (its answer, the seconds the
+    reading took in it — the process's start and Django's set-up are not the refusal's —, and
+    the process's peak RSS)."""
 
     def limit() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (SAFETY, SAFETY))
@@ -92,10 +96,10 @@ def read_in_child(path: Path, tmp_path: Path) -> tuple[dict, float, int]:
         if time.monotonic() - started > 120:
             child.kill()
         time.sleep(0.02)
-    seconds = time.monotonic() - started
     child.returncode = os.waitstatus_to_exitcode(status)
     assert child.returncode == 0, err.read_text()[-3000:]
-    return json.loads(out.read_text()), seconds, usage.ru_maxrss * 1024
+    answer = json.loads(out.read_text())
+    return answer, answer.pop("seconds"), usage.ru_maxrss * 1024
 
 
 HOSTILE = {
