@@ -108,3 +108,33 @@ def test_a_hidden_fields_column_never_leaves_the_server(client, counterparties, 
         ["Строка", "Ошибка", "Название", "Город"],
         ["3", "Название: Поле «Название» обязательно.", "", "Орёл"],
     ]
+
+
+def test_a_field_hidden_after_the_import_is_cut_from_its_report(
+    client, counterparties, manager_user, admin_user
+):
+    # given: the manager's import with a bad INN, then «ИНН» hidden from managers
+    client.force_login(manager_user)
+    text = f"Название;ИНН;Город\nРомашка;{inn(1)};Тверь\nЛютик;12;Орёл\n"
+    response = client.post(
+        reverse("imports:home", args=["counterparties"]),
+        {"file": SimpleUploadedFile("c.csv", text.encode())},
+    )
+    token = response["Location"].rstrip("/").split("/")[-1]
+    client.post(reverse("imports:check", args=["counterparties", token]), {"action": "import"})
+    batch = ImportBatch.objects.latest("id")
+    assert [e["column"] for e in batch.errors] == ["ИНН"]
+    from django.contrib.auth.models import Group
+
+    access.set_field_rights(
+        Actor.for_user(admin_user, source="settings"),
+        Group.objects.get(name=MANAGERS_GROUP),
+        Field.objects.get(table__key="counterparties", key="inn"),
+        access="hidden",
+    )
+    # when: he reads the batch and its bad rows
+    page = client.get(reverse("imports:batch", args=["counterparties", batch.pk])).content
+    rows = bad_rows(client.get(reverse("imports:batch_errors", args=["counterparties", batch.pk])))
+    # then: neither the INN nor the reason quoting it is there
+    assert "«12»" not in page.decode() and 'data-testid="error-list"' not in page.decode()
+    assert rows == [["Строка", "Ошибка", "Название", "Город"], ["3", "", "Лютик", "Орёл"]]

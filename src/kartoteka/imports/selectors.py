@@ -69,6 +69,25 @@ def hidden_columns(actor: Actor, batch: ImportBatch, headers: list[str]) -> set[
     return columns
 
 
+def visible_errors(actor: Actor, batch: ImportBatch) -> list[dict[str, Any]]:
+    """The batch's first errors without those about a column of a field hidden from the actor
+    (their message may quote the hidden value)."""
+    hidden = rights.hidden_keys(actor, batch.table)
+    if not hidden:
+        return list(batch.errors)
+    names = set()
+    for f in fields_of(batch.table):
+        if f.key in hidden:
+            names.update({fold(f.key), fold(str(f.label))})
+    settings = ImportSettings.from_json(batch.settings)
+    names.update(fold(m.header) for m in settings.mapping if m.field in hidden and m.header)
+    return [
+        e
+        for e in batch.errors
+        if not any(fold(part.strip()) in names for part in str(e.get("column", "")).split("+"))
+    ]
+
+
 def error_rows(actor: Actor, batch: ImportBatch) -> Iterator[bytes]:
     """The batch's bad-rows file (CSV, UTF-8 with BOM, «;») as the actor may read it, streamed
     line by line: the columns of fields hidden from him are left out. :class:`NotFound` when
@@ -79,16 +98,26 @@ def error_rows(actor: Actor, batch: ImportBatch) -> Iterator[bytes]:
     text = io.TextIOWrapper(handle, encoding="utf-8-sig", newline="")
     reader = csv.reader(text, delimiter=";")
     header = next(reader, [])
-    cut = {LEADING_COLUMNS + i for i in hidden_columns(actor, batch, header[LEADING_COLUMNS:])}
+    own = header[LEADING_COLUMNS:]
+    hidden = hidden_columns(actor, batch, own)
+    cut = {LEADING_COLUMNS + i for i in hidden}
+    hidden_names = {fold(own[i]) for i in hidden if i < len(own) and own[i]}
 
-    def line(cells: list[Any]) -> bytes:
+    def reason(text: str) -> str:
+        # «column: why; column: why» — a hidden column's «why» may quote its value.
+        parts = text.split("; ")
+        return "; ".join(p for p in parts if fold(p.partition(": ")[0]) not in hidden_names)
+
+    def line(cells: list[Any], *, first: bool = False) -> bytes:
+        if hidden_names and not first and len(cells) > 1:
+            cells = [cells[0], reason(cells[1]), *cells[2:]]
         out = io.StringIO()
         csv.writer(out, delimiter=";").writerow([c for i, c in enumerate(cells) if i not in cut])
         return out.getvalue().encode("utf-8")
 
     def lines() -> Iterator[bytes]:
         try:
-            yield "\ufeff".encode() + line(header)
+            yield "\ufeff".encode() + line(header, first=True)
             for cells in reader:
                 yield line(cells)
         finally:

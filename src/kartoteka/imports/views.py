@@ -656,6 +656,7 @@ def _batch_context(request: HttpRequest, table: Table, batch: ImportBatch) -> di
         "can_resume": batch.status == ImportBatch.INTERRUPTED
         and (actor.is_admin or batch.user_id == request.user.pk),
         "kept": _kept(table, batch),
+        "errors": import_selectors.visible_errors(actor, batch),
     }
 
 
