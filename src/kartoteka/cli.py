@@ -18,6 +18,7 @@
                      [--keep-filled|--overwrite-empty] [--set field=VALUE …] [--dry-run]
                      [--save-template NAME] [--user USERNAME] [--json]
     kartoteka import-undo BATCH [--json]
+    kartoteka import-resume BATCH [--user USERNAME] [--json]   go on with an interrupted import
     kartoteka backup -o FILE            the database and uploaded files in one archive
     kartoteka restore FILE [--force]    put a backup back (refuses over data unless --force)
     kartoteka manage …                  any Django management command
@@ -132,6 +133,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from django.utils.crypto import get_random_string
 
     worker_id = f"{socket.gethostname()}-{os.getpid()}-{get_random_string(6)}"[:64]
+    from kartoteka.imports.services import settle_all
+
+    settle_all()  # jobs whose process died while no worker ran say so
     if not args.no_scheduler:
         from kartoteka.notifications.scheduler import start_scheduler_thread
 
@@ -469,6 +473,48 @@ def _kind(database: str) -> str:
     return {"sqlite": "SQLite", "postgresql": "PostgreSQL"}.get(database, database)
 
 
+def cmd_import_resume(args: argparse.Namespace) -> int:
+    """Go on with an interrupted import from its first row not written, now."""
+    from kartoteka.core.exceptions import KartotekaError
+    from kartoteka.imports.models import ImportBatch
+    from kartoteka.imports.services import resume_import
+
+    batch = ImportBatch.objects.select_related("table").filter(pk=args.batch).first()
+    if batch is None:
+        message = f"Импорт №{args.batch} не найден."
+        if args.json:
+            _print_json({"error": message})
+        return _fail(message)
+    try:
+        row = batch.next_row
+        actor = _cli_actor(args.user)
+        batch = resume_import(actor, batch, background=False)
+    except KartotekaError as exc:
+        if args.json:
+            _print_json({"error": exc.message})
+        return _fail(exc.message)
+    if batch.status != ImportBatch.DONE:
+        if args.json:
+            _print_json({"error": batch.message})
+        return _fail(batch.message)
+    summary = {
+        "batch": batch.pk,
+        "from_row": row,
+        "created": batch.created,
+        "updated": batch.updated,
+        "skipped": batch.skipped,
+        "errors": batch.error_count,
+    }
+    if args.json:
+        _print_json(summary)
+        return 0
+    print(
+        f"Импорт №{batch.pk} продолжен со строки {row} и закончен. Создано: {batch.created}, "
+        f"обновлено: {batch.updated}, пропущено: {batch.skipped}, ошибок: {batch.error_count}."
+    )
+    return 0
+
+
 def cmd_rebuild_funnel(args: argparse.Namespace) -> int:
     """Write the sales funnel's stage-entered facts again from the work log."""
     from kartoteka.crm.funnel_facts import rebuild
@@ -602,6 +648,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("batch", type=int, help="номер импорта")
     p.add_argument("--json", action="store_true", help="итог одним объектом JSON")
     p.set_defaults(fn=cmd_import_undo)
+
+    p = sub.add_parser("import-resume", help="продолжить прерванный импорт")
+    p.add_argument("batch", type=int, help="номер импорта")
+    p.add_argument("--user", help="от имени пользователя (по умолчанию — администратор)")
+    p.add_argument("--json", action="store_true", help="итог одним объектом JSON")
+    p.set_defaults(fn=cmd_import_resume)
 
     p = sub.add_parser("backup", help="резервная копия: база и загруженные файлы в одном архиве")
     p.add_argument("-o", "--output", required=True, help="файл архива, например backup.tar.gz")

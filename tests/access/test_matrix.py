@@ -228,13 +228,28 @@ def _template(ctx: Ctx) -> int:
     return ImportTemplate.objects.create(table=table, name="Админа", owner=ctx.world.admin).pk
 
 
-def _batch(ctx: Ctx) -> int:
+def _batch(ctx: Ctx, *, own: bool = False, errors: bool = False) -> int:
+    """An import batch of the administrator's (``own``: of the subject's); with ``errors``, its
+    bad-rows file holds the subject's target row, INN included (the file's own cells)."""
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
     from kartoteka.imports.models import ImportBatch
     from kartoteka.tables.models import Table
 
     table = Table.objects.get(key="counterparties")
+    user = ctx.user if own and ctx.user is not None else ctx.world.admin
+    errors_file = ""
+    if errors:
+        row = f"3;Город: не найден;{ctx.target.name};{ctx.target.counterparty.inn};Марс\r\n"
+        content = "\ufeffСтрока;Ошибка;Название;ИНН;Город\r\n" + row
+        errors_file = default_storage.save("imports/matrix-errors.csv", ContentFile(content))
     return ImportBatch.objects.create(
-        table=table, user=ctx.world.admin, file_name="clients.csv", status=ImportBatch.DONE
+        table=table,
+        user=user,
+        file_name="clients.csv",
+        status=ImportBatch.DONE,
+        errors_file=errors_file,
     ).pk
 
 
@@ -1059,21 +1074,51 @@ MATRIX: list[Row] = [
         "the administrator's import",
         "GET",
         lambda c: (f"/t/counterparties/import/{_batch(c)}/", {}),
+        E(own=404, peer=404, no_table=404, hidden=404, read_only=403),
+    ),
+    Row(
+        "imports:batch",
+        "one's own import",
+        "GET",
+        lambda c: (f"/t/counterparties/import/{_batch(c, own=True)}/", {}),
         E(no_table=404, read_only=403),
     ),
     Row(
         "imports:batch_errors",
         "errors file (none)",
         "GET",
-        lambda c: (f"/t/counterparties/import/{_batch(c)}/errors/", {}),
+        lambda c: (f"/t/counterparties/import/{_batch(c, own=True)}/errors/", {}),
         E(admin=404, own=404, peer=404, no_table=404, hidden=404, read_only=403),
+    ),
+    Row(
+        "imports:batch_errors",
+        "the administrator's bad rows (the target's INN in them)",
+        "GET",
+        lambda c: (f"/t/counterparties/import/{_batch(c, errors=True)}/errors/", {}),
+        E(own=404, peer=404, no_table=404, hidden=404, read_only=403),
+    ),
+    Row(
+        "imports:batch_errors",
+        "one's own bad rows (the target's INN in them)",
+        "GET",
+        lambda c: (f"/t/counterparties/import/{_batch(c, own=True, errors=True)}/errors/", {}),
+        E(no_table=404, read_only=403),
+        marker=True,
+    ),
+    Row(
+        "imports:batch_resume",
+        "resume the administrator's finished import",
+        "POST",
+        lambda c: (f"/t/counterparties/import/{_batch(c)}/resume/", {}),
+        E(admin=REFUSED, own=404, peer=404, no_table=404, hidden=404, read_only=403),
+        write=True,
     ),
     Row(
         "imports:batch_undo",
         "undo the administrator's import",
         "POST",
         lambda c: (f"/t/counterparties/import/{_batch(c)}/undo/", {}),
-        E(own=REFUSED, peer=REFUSED, no_table=404, hidden=REFUSED, read_only=403),
+        E(own=404, peer=404, no_table=404, hidden=404, read_only=403),
         write=True,
     ),
     # -- notifications and reminders --------------------------------------------------------------

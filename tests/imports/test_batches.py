@@ -121,8 +121,8 @@ def test_small_files_run_at_once(counterparties, importer):
     assert batch.file_path.startswith("imports/uploads/")
 
 
-def test_progress_callback(tmp_path, counterparties, importer, monkeypatch):
-    monkeypatch.setattr("kartoteka.imports.services.CHUNK", 10)
+def test_progress_callback(tmp_path, counterparties, importer, settings):
+    settings.KARTOTEKA_IMPORT_CHUNK = 10
     rows = [["Название"]] + [[f"Фирма {i}"] for i in range(25)]
     path = write_csv(tmp_path / "c.csv", rows)
     seen = []

@@ -431,6 +431,8 @@ def test_a_running_batch_shows_rows_rate_and_time_left(web, counterparties, mana
 
     from django.utils import timezone
 
+    from kartoteka.core import leases
+
     batch = ImportBatch.objects.create(
         table=counterparties,
         user=manager_user,
@@ -439,6 +441,7 @@ def test_a_running_batch_shows_rows_rate_and_time_left(web, counterparties, mana
         rows_done=2500,
         rows_total=10_000,
         started_at=timezone.now() - dt.timedelta(seconds=10),
+        **leases.lease(),  # run by a live process (this one)
     )
     url = reverse("imports:batch", args=["counterparties", batch.pk])
     part = web.get(url, {"part": "progress"}, headers={"HX-Request": "true"}).content.decode()

@@ -22,6 +22,11 @@ demo (SQLite under ``var/``) and a production PostgreSQL deployment:
   PostgreSQL (default: ``/usr/lib/postgresql/<server major>/bin``, then ``PATH``).
 - ``KARTOTEKA_HTTPS`` — ``1`` behind HTTPS: secure cookies, redirects to HTTPS, HSTS for
   ``KARTOTEKA_HSTS_SECONDS`` (default a year; ``0`` turns HSTS off).
+- ``KARTOTEKA_IMPORT_SHEET_MB`` — the memory a spreadsheet's parse may take, estimated before it
+  starts (default 256); a bigger sheet is refused (CSV has no such limit).
+- ``KARTOTEKA_IMPORT_CHUNK`` — rows an import converts and commits together (default 5000).
+- ``KARTOTEKA_JOB_LEASE_SECONDS`` — after how long without a heartbeat a background job run on
+  another host counts as dead (default 600; on the same host a dead process is seen at once).
 - ``KARTOTEKA_BASE_URL`` — the public address (``https://crm.example.ru``), for links in e-mails.
 - ``EMAIL_HOST``/``EMAIL_PORT``/``EMAIL_HOST_USER``/``EMAIL_HOST_PASSWORD``/``EMAIL_USE_TLS``/
   ``DEFAULT_FROM_EMAIL`` — outgoing mail.
@@ -282,6 +287,9 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 KARTOTEKA_IMPORT_MAX_MB = int(os.environ.get("KARTOTEKA_IMPORT_MAX_MB", "512"))
 # Backups on PostgreSQL: where pg_dump, pg_restore and psql are (kartoteka.backups.databases).
 KARTOTEKA_PG_BIN = os.environ.get("KARTOTEKA_PG_BIN", "")
+KARTOTEKA_IMPORT_SHEET_MB = int(os.environ.get("KARTOTEKA_IMPORT_SHEET_MB", "256"))
+KARTOTEKA_IMPORT_CHUNK = int(os.environ.get("KARTOTEKA_IMPORT_CHUNK", "5000"))
+KARTOTEKA_JOB_LEASE_SECONDS = int(os.environ.get("KARTOTEKA_JOB_LEASE_SECONDS", "600"))
 
 # Webhooks: retry delays in seconds after each failed attempt; loopback/private targets for all.
 WEBHOOK_RETRY_DELAYS = [

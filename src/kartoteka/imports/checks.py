@@ -21,6 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kartoteka.core import leases
 from kartoteka.core.actor import Actor
 from kartoteka.core.exceptions import KartotekaError
 from kartoteka.imports import services
@@ -47,7 +48,10 @@ def check_for(
     mine = ImportCheck.objects.filter(user=actor.user, table=table, file_path=path)
     for check in mine:
         if check.settings == wanted:
-            return check
+            services.settle([check])
+            if check.status != ImportCheck.INTERRUPTED:
+                return check
+            # Its process died: start it again (below, in place of the old one).
     table_file = services.open_file(default_storage.path(path), name, settings)
     rows = table_file.count_rows()
     if rows <= services.BACKGROUND_ROWS:
@@ -76,7 +80,7 @@ def forget(path: str) -> None:
 def run_check(check_id: int) -> None:
     """Run a pending check (the background job): the dry run with progress, then its result."""
     claimed = ImportCheck.objects.filter(pk=check_id, status=ImportCheck.PENDING).update(
-        status=ImportCheck.RUNNING, started_at=timezone.now()
+        status=ImportCheck.RUNNING, started_at=timezone.now(), **leases.lease()
     )
     if not claimed:
         return
@@ -87,7 +91,7 @@ def run_check(check_id: int) -> None:
         now = time.monotonic()
         if now - last[0] >= PROGRESS_EVERY:
             last[0] = now
-            ImportCheck.objects.filter(pk=check_id).update(rows_done=done, rows_total=total)
+            leases.beat(ImportCheck, check_id, rows_done=done, rows_total=total)
 
     try:
         result = services.dry_run(
@@ -106,7 +110,7 @@ def run_check(check_id: int) -> None:
             else _("Проверка прервана из-за внутренней ошибки: %(e)s") % {"e": exc}
         )
         ImportCheck.objects.filter(pk=check_id).update(
-            status=ImportCheck.FAILED, message=message, finished_at=timezone.now()
+            status=ImportCheck.FAILED, message=message, finished_at=timezone.now(), lease_owner=""
         )
         if not isinstance(exc, KartotekaError):
             raise
@@ -117,6 +121,7 @@ def run_check(check_id: int) -> None:
         rows_total=result.rows,
         result=_as_json(result),
         finished_at=timezone.now(),
+        lease_owner="",
     )
 
 

@@ -6,11 +6,13 @@ from django.conf import settings as conf
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from kartoteka.core.leases import LeasedJob
 from kartoteka.tables.models import Table
 
 
-class FileJob(models.Model):
-    """What the import's background jobs share: the file, the settings, progress and timing."""
+class FileJob(LeasedJob):
+    """What the import's background jobs share: the file, the settings, progress and timing,
+    and the lease that tells a job whose process died (:mod:`kartoteka.core.leases`)."""
 
     file_name = models.CharField(max_length=255)
     settings = models.JSONField(default=dict)
@@ -39,6 +41,9 @@ class ImportBatch(FileJob):
     FAILED = "failed"
     UNDOING = "undoing"
     UNDONE = "undone"
+    #: The process running it died (``kill -9``, a lost machine): the chunks it committed stay,
+    #: the batch may be undone or resumed from :attr:`next_row`.
+    INTERRUPTED = "interrupted"
     STATUSES = [
         (PENDING, _("в очереди")),
         (RUNNING, _("выполняется")),
@@ -46,6 +51,7 @@ class ImportBatch(FileJob):
         (FAILED, _("не выполнен")),
         (UNDOING, _("отменяется")),
         (UNDONE, _("отменён")),
+        (INTERRUPTED, _("прервано")),
     ]
 
     table = models.ForeignKey(Table, on_delete=models.CASCADE, related_name="+")
@@ -66,6 +72,11 @@ class ImportBatch(FileJob):
     undo_report = models.JSONField(default=dict, blank=True)
     #: Records the undo of the batch goes through (shown while it runs in the background).
     undo_total = models.PositiveIntegerField(default=0)
+    #: What the committed chunks reached, written in their transactions: ``rows`` (data rows of
+    #: the file done), ``errors_bytes`` (the bad-rows file's committed size), ``source`` (the
+    #: path of a file imported from the command line), ``before_undo`` (the status an undo
+    #: under way returns to if its process dies).
+    checkpoint = models.JSONField(default=dict, blank=True)
 
     def __str__(self) -> str:
         return f"import#{self.pk} {self.file_name}"
@@ -77,7 +88,13 @@ class ImportBatch(FileJob):
 
     @property
     def is_finished(self) -> bool:
-        return self.status in (self.DONE, self.FAILED, self.UNDONE)
+        return self.status in (self.DONE, self.FAILED, self.UNDONE, self.INTERRUPTED)
+
+    @property
+    def next_row(self) -> int:
+        """The file's row a resumed import starts from (the first not committed)."""
+        header = 1 if self.settings.get("header", True) else 0
+        return int(self.checkpoint.get("rows", 0)) + header + 1
 
 
 class ImportCheck(FileJob):
@@ -92,7 +109,8 @@ class ImportCheck(FileJob):
     RUNNING = ImportBatch.RUNNING
     DONE = ImportBatch.DONE
     FAILED = ImportBatch.FAILED
-    STATUSES = ImportBatch.STATUSES[:4]
+    INTERRUPTED = ImportBatch.INTERRUPTED
+    STATUSES = [*ImportBatch.STATUSES[:4], ImportBatch.STATUSES[-1]]
 
     table = models.ForeignKey(Table, on_delete=models.CASCADE, related_name="+")
     user = models.ForeignKey(conf.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
@@ -106,7 +124,7 @@ class ImportCheck(FileJob):
 
     @property
     def is_finished(self) -> bool:
-        return self.status in (self.DONE, self.FAILED)
+        return self.status in (self.DONE, self.FAILED, self.INTERRUPTED)
 
 
 class ImportTemplate(models.Model):

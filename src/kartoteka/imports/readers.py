@@ -25,14 +25,18 @@ import codecs
 import csv
 import datetime as dt
 import io
+import mmap
+import os
 import zipfile
-from collections.abc import Iterator
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
 from django.utils.translation import gettext as _
 
 from kartoteka.core.exceptions import KartotekaError
+from kartoteka.imports import limits
 
 #: Encodings a person may choose (value → label); ``auto`` detects.
 ENCODINGS = {
@@ -49,6 +53,8 @@ DELIMITER_NAMES = {";": ";", ",": ",", "\t": "tab", "|": "|"}
 
 #: The longest line or field of a text file, in characters.
 MAX_FIELD_CHARS = 1_000_000
+#: Blank lines in a row a text file may have (each costs the reader as much as a row).
+MAX_BLANK_LINES = 100_000
 #: Unpacked size an XLSX/ODS may declare in all, and the ratio of one part to its packed size.
 MAX_UNPACKED_BYTES = 1_500_000_000
 MAX_RATIO = 200
@@ -153,7 +159,7 @@ class TableFile:
         try:
             text = io.TextIOWrapper(handle, encoding=self.encoding, errors=self._errors, newline="")
             reader = csv.reader(_bounded_lines(text), delimiter=self.delimiter, strict=False)
-            line = 0
+            line = blank = 0
             while True:
                 try:
                     row = next(reader)
@@ -172,9 +178,28 @@ class TableFile:
                         )
                         % {"n": line, "enc": ENCODINGS.get(self.encoding, self.encoding)}
                     ) from exc
-                line = reader.line_num
-                if not row or (len(row) == 1 and not row[0].strip()):
+                if not row or not any(cell.strip() for cell in row):
+                    blank += reader.line_num - line
+                    line = reader.line_num
+                    if blank > MAX_BLANK_LINES:
+                        raise ImportFileError(
+                            _(
+                                "В файле больше %(limit)s пустых строк подряд (после строки "
+                                "%(n)s) — удалите их и загрузите файл снова."
+                            )
+                            % {"limit": _grouped(MAX_BLANK_LINES), "n": line - blank}
+                        )
                     continue
+                line = reader.line_num
+                blank = 0
+                if len(row) > limits.MAX_COLUMNS:
+                    raise ImportFileError(
+                        _(
+                            "В строке %(n)s файла %(count)s столбцов — импортировать можно не "
+                            "больше %(limit)s. Проверьте разделитель или удалите лишние столбцы."
+                        )
+                        % {"n": line, "count": _grouped(len(row)), "limit": limits.MAX_COLUMNS}
+                    )
                 yield row
         finally:
             handle.close()
@@ -220,6 +245,10 @@ class TableFile:
                 row.pop()
             if row:
                 yield row
+
+
+def _grouped(n: int) -> str:
+    return f"{n:,}".replace(",", "\u00a0")
 
 
 def _broken(kind: str, exc: Exception) -> ImportFileError:
@@ -295,9 +324,9 @@ def open_table_file(
         raise ImportFileError(_("Файл пуст."))
     lower = (name or path).lower()
     if head.startswith(ZIP_MAGIC):
-        kind = _check_zip(source)
+        kind = _checked(source, lambda: _check_zip(source))
     elif head.startswith(OLE_MAGIC):
-        kind = _check_ole(head, source)
+        kind = _checked(source, lambda: _check_ole(head, source))
     elif lower.endswith(SPREADSHEET_EXTENSIONS):
         raise ImportFileError(
             _("Файл «%(name)s» назван как таблица Excel/ODS, но внутри не таблица.")
@@ -316,6 +345,29 @@ def open_table_file(
         if not 0 <= options.sheet < len(table_file.sheets):
             raise ImportFileError(_("В файле нет листа №%(n)s.") % {"n": options.sheet + 1})
     return table_file
+
+
+#: Spreadsheets this process has checked already: (path, size, mtime) → kind. The wizard opens
+#: its upload on every step; the checks of :mod:`~kartoteka.imports.limits` read the whole file.
+_CHECKED: OrderedDict[tuple[str, int, int], str] = OrderedDict()
+CHECKED_KEPT = 32
+
+
+def _checked(source: str | bytes, check: Callable[[], str]) -> str:
+    if isinstance(source, bytes):
+        return check()
+    try:
+        stat = os.stat(source)
+    except OSError as exc:
+        raise ImportFileError(_("Файл не открывается: %(e)s") % {"e": exc.strerror}) from exc
+    key = (os.path.realpath(source), stat.st_size, stat.st_mtime_ns)
+    kind = _CHECKED.get(key)
+    if kind is None:
+        kind = check()
+        _CHECKED[key] = kind
+        while len(_CHECKED) > CHECKED_KEPT:
+            _CHECKED.popitem(last=False)
+    return kind
 
 
 def _read_head(source: str | bytes) -> bytes:
@@ -373,6 +425,11 @@ def _check_zip(source: str | bytes) -> str:
                                 "«XML-бомба»); загрузка отклонена."
                             )
                         )
+            # What calamine would hold, before it holds it (dimensions, repeated rows …).
+            if kind == "xlsx":
+                limits.check_xlsx(archive)
+            else:
+                limits.check_ods(archive)
         except ImportFileError:
             raise
         except Exception as exc:  # broken archives raise many kinds of errors
@@ -387,6 +444,17 @@ def _check_ole(head: bytes, source: str | bytes) -> str:
     data = source if isinstance(source, bytes) else head
     if marker in data:
         raise ImportFileError(_("Файл защищён паролем — снимите защиту и загрузите снова."))
+    if isinstance(source, bytes):
+        limits.check_xls(source)
+    else:
+        try:
+            with (
+                open(source, "rb") as handle,
+                mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped,
+            ):
+                limits.check_xls(mapped)
+        except (OSError, ValueError) as exc:
+            raise ImportFileError(_("Файл не открывается: %(e)s") % {"e": exc}) from exc
     return "xls"
 
 

@@ -23,9 +23,9 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import tempfile
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
@@ -34,12 +34,14 @@ from django.conf import settings as conf
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.files import File
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kartoteka.access import rights
+from kartoteka.core import leases
 from kartoteka.core.actor import Actor
 from kartoteka.core.exceptions import (
     KartotekaError,
@@ -55,11 +57,12 @@ from kartoteka.records import selectors
 from kartoteka.records import services as records
 from kartoteka.records.merge import KEEP_FILLED, OVERWRITE, merge_changes
 from kartoteka.records.models import RecordChange
+from kartoteka.records.rules import table_rules
 from kartoteka.tables.fieldtypes.choice import fold
 from kartoteka.tables.modelfactory import STATE_DELETED, fields_of, model_for, title_field_keys
 from kartoteka.tables.models import Field, Table
 
-#: Rows converted, matched and written together.
+#: Rows converted, matched and written together (``KARTOTEKA_IMPORT_CHUNK``).
 CHUNK = 5000
 #: Files with more rows than this run in the background (the wizard's choice).
 BACKGROUND_ROWS = 5000
@@ -422,6 +425,11 @@ class _Plan:
                     values[key] = ids[fold(value.text)] or value
 
 
+def chunk_size() -> int:
+    """Rows converted, matched and committed together (``KARTOTEKA_IMPORT_CHUNK``)."""
+    return max(int(getattr(conf, "KARTOTEKA_IMPORT_CHUNK", CHUNK)), 1)
+
+
 def _attname(model: Any, key: str) -> str:
     return model._meta.get_field(key).attname
 
@@ -446,6 +454,9 @@ class _Run:
         dry_run: bool,
         progress: Callable[[int, int], None] | None = None,
         total: int = 0,
+        skip: int = 0,
+        bad_rows: Any = None,
+        commit: Callable[[ImportResult, int], None] | None = None,
     ) -> None:
         self.table_file = table_file
         headers, self.rows = table_file.header_and_rows()
@@ -458,9 +469,15 @@ class _Run:
         self.total = total
         self.result = ImportResult()
         self.seen: dict[Any, int] = {}
-        self.bad_rows: Any = None
+        #: The bad-rows file (binary, appended to) and what a committed chunk calls inside
+        #: its transaction: ``commit(result so far, rows done)``.
+        self.bad_rows: Any = bad_rows
         self.bad_writer: Any = None
+        self.commit = commit
+        #: Data rows already imported by the run this one resumes.
+        self.skip = skip
         self.first_row = 2 if settings.header else 1
+        self.trial = dry_run and self._needs_trial()
 
     # -- reporting ------------------------------------------------------------------------------
     def _error(self, cells: list[str], errors: list[RowError]) -> None:
@@ -472,13 +489,18 @@ class _Run:
             self._plan(RowPlan(errors[0].row, "error", errors=errors))
             return
         if self.bad_writer is None:
-            self.bad_rows = tempfile.SpooledTemporaryFile(max_size=4 << 20, mode="w+b")  # noqa: SIM115
-            text = io.TextIOWrapper(self.bad_rows, encoding="utf-8-sig", newline="")
+            if self.bad_rows is None:
+                self.bad_rows = tempfile.SpooledTemporaryFile(max_size=4 << 20, mode="w+b")  # noqa: SIM115
+            fresh = self.bad_rows.tell() == 0
+            text = io.TextIOWrapper(
+                self.bad_rows, encoding="utf-8-sig" if fresh else "utf-8", newline=""
+            )
             self.bad_text = text
             self.bad_writer = csv.writer(text, delimiter=";")
-            self.bad_writer.writerow(
-                [_("Строка"), _("Ошибка"), *self.plan.headers]  # the file's own header
-            )
+            if fresh:
+                self.bad_writer.writerow(
+                    [_("Строка"), _("Ошибка"), *self.plan.headers]  # the file's own header
+                )
         reason = "; ".join(f"{e.column}: {e.message}" if e.column else e.message for e in errors)
         self.bad_writer.writerow([errors[0].row, reason, *cells])
 
@@ -493,19 +515,64 @@ class _Run:
     # -- the pass -------------------------------------------------------------------------------
     def run(self) -> ImportResult:
         numbered = enumerate(self.rows, start=self.first_row)
-        done = 0
+        done = self._skip_done(numbered)
+        size = chunk_size()
         while True:
-            chunk = list(islice(numbered, CHUNK))
+            chunk = list(islice(numbered, size))
             if not chunk:
                 break
-            self._chunk(chunk)
-            done += len(chunk)
+            if self.dry_run:
+                self._chunk(chunk)
+                done += len(chunk)
+            else:
+                # A chunk and the batch's account of it commit together: whatever kills the
+                # process, the batch says exactly which rows are written.
+                with transaction.atomic():
+                    self._chunk(chunk)
+                    done += len(chunk)
+                    self.result.rows = done
+                    if self.commit is not None:
+                        self.flush_bad_rows()
+                        self.commit(self.result, done)
             self.result.rows = done
             if self.progress is not None:
                 self.progress(done, max(self.total, done))
         self.result.created_targets = dict(self.plan.created_targets)
         self.result.errors.sort(key=lambda e: e.row)
+        self.result.plans.sort(key=lambda p: p.row)
         return self.result
+
+    def _skip_done(self, numbered: Iterator[tuple[int, list[str]]]) -> int:
+        """Pass over the rows a resumed import has written already, keeping their keys (a
+        later row with the same key is the file's duplicate, as in one run)."""
+        key = self.plan.key
+        for number, cells in islice(numbered, self.skip):
+            if key is None:
+                continue
+            values, errors = self.plan.convert(number, cells)
+            value = values.get(key.key)
+            if not errors and value is not None:
+                self.seen.setdefault(
+                    value if not isinstance(value, _Missing) else value.text, number
+                )
+        return self.skip
+
+    def close_bad_rows(self) -> None:
+        if self.bad_writer is not None:
+            self.bad_text.flush()
+            self.bad_text.detach()
+            self.bad_writer = None
+        if self.bad_rows is not None:
+            self.bad_rows.close()
+
+    def flush_bad_rows(self) -> int:
+        """Write out the bad rows so far; the bad-rows file's size."""
+        if self.bad_writer is not None:
+            self.bad_text.flush()
+        if self.bad_rows is None:
+            return 0
+        self.bad_rows.flush()  # to the file, so a killed process leaves what it counted
+        return self.bad_rows.tell()
 
     def _chunk(self, chunk: list[tuple[int, list[str]]]) -> None:
         plan = self.plan
@@ -583,6 +650,8 @@ class _Run:
                 continue
             updates.append((number, cells, pk, diff, old))
         if self.dry_run:
+            if self.trial:
+                creates, updates = self._trial(creates, updates)
             self._describe(creates, updates)
             return
         self._write_creates(creates)
@@ -652,32 +721,106 @@ class _Run:
                 )
             )
 
-    # -- writing ---------------------------------------------------------------------------------
-    def _write_creates(self, creates: list[tuple[int, list[str], dict[str, Any]]]) -> None:
-        def write(items: list[tuple[int, list[str], dict[str, Any]]]) -> None:
-            records.create_records(
-                self.actor, self.table, [row for _n, _c, row in items], prepared=True
-            )
+    # -- the dry run's trial writes ---------------------------------------------------------------
+    def _needs_trial(self) -> bool:
+        """Whether a row may be refused by something only a write finds out: the actor's row
+        filter (a record he would create or move out of his reach) or the table's rules."""
+        return (
+            rights.row_q(self.actor, self.table) is not None
+            or table_rules.find(self.table.key) is not None
+        )
 
-        self.result.created += self._write(creates, write)
+    def _trial(self, creates: list[Any], updates: list[Any]) -> tuple[list[Any], list[Any]]:
+        """The dry run writes the chunk for real inside a savepoint it always rolls back, so the
+        rows the service would refuse (row filter, rules, required and unique values) are
+        reported exactly as the import will report them; returns the rows that would be
+        written. Link targets to be created are created inside the savepoint too."""
+        written: set[int] = set()
+        with transaction.atomic():
+            rows = self._with_targets(
+                [row for _n, _c, row in creates] + [d for *_x, d, _o in updates]
+            )
+            trial_creates = [(n, c, rows[i]) for i, (n, c, _r) in enumerate(creates)]
+            offset = len(creates)
+            trial_updates = [
+                (n, c, pk, rows[offset + i], old) for i, (n, c, pk, _d, old) in enumerate(updates)
+            ]
+            written.update(item[0] for item in self._write(trial_creates, self._create))
+            written.update(item[0] for item in self._write(trial_updates, self._update))
+            transaction.set_rollback(True)
+        return (
+            [item for item in creates if item[0] in written],
+            [item for item in updates if item[0] in written],
+        )
+
+    def _with_targets(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Copies of ``rows`` with every link target still to be created made (inside the
+        caller's savepoint; the link cache is left alone)."""
+        copies = [dict(row) for row in rows]
+        made: dict[tuple[str, str], int] = {}
+        for key in self.plan.columns:
+            f = self.plan.fields[key]
+            if f.type != "link" or f.link_table is None:
+                continue
+            missing: dict[str, str] = {}
+            for row in copies:
+                value = row.get(key)
+                if isinstance(value, _Missing):
+                    missing.setdefault(fold(value.text), value.text)
+            if not missing:
+                continue
+            title_key = title_field_keys(f.link_table)[0]
+            targets = records.create_records(
+                self.actor, f.link_table, [{title_key: text} for text in missing.values()]
+            )
+            made.update({(key, k): r.pk for k, r in zip(missing, targets, strict=True)})
+            for row in copies:
+                value = row.get(key)
+                if isinstance(value, _Missing):
+                    row[key] = made[(key, fold(value.text))]
+        return copies
+
+    # -- writing ---------------------------------------------------------------------------------
+    def _require(self, verb: str) -> None:
+        """The import as a whole needs the table's ``verb``: refused once, not row by row."""
+        if rights.privileged(self.actor) or rights.can(self.actor, self.table, verb):
+            return
+        from kartoteka.access.models import VERB_LABELS
+
+        raise PermissionDenied(
+            _("Нет права «%(verb)s» на таблицу «%(table)s».")
+            % {"verb": VERB_LABELS.get(verb, verb), "table": self.table.label}
+        )
+
+    def _create(self, items: list[tuple[int, list[str], dict[str, Any]]]) -> None:
+        records.create_records(
+            self.actor, self.table, [row for _n, _c, row in items], prepared=True
+        )
+
+    def _update(self, items: list[tuple[int, list[str], int, Any, Any]]) -> None:
+        records.update_records(
+            self.actor, self.table, [(pk, d) for _n, _c, pk, d, _o in items], prepared=True
+        )
+
+    def _write_creates(self, creates: list[tuple[int, list[str], dict[str, Any]]]) -> None:
+        if creates:
+            self._require("add")
+        self.result.created += len(self._write(creates, self._create))
 
     def _write_updates(self, updates: list[tuple[int, list[str], int, Any, Any]]) -> None:
-        def write(items: list[tuple[int, list[str], int, Any, Any]]) -> None:
-            records.update_records(
-                self.actor, self.table, [(pk, d) for _n, _c, pk, d, _o in items], prepared=True
-            )
+        if updates:
+            self._require("edit")
+        self.result.updated += len(self._write(updates, self._update))
 
-        self.result.updated += self._write(updates, write)
-
-    def _write(self, items: list[Any], write: Callable[[list[Any]], None]) -> int:
+    def _write(self, items: list[Any], write: Callable[[list[Any]], None]) -> list[Any]:
         """Write ``items`` (tuples starting with row number and cells) in one service batch;
-        rows the service refuses are reported and the rest written again. A rule violation
-        names no row, so the batch is then written row by row to find it. Returns how many
-        rows were written."""
+        rows the service refuses are reported and the rest written again. A rule violation or
+        a refusal of rights (a record that would leave the actor's rows) names no row, so the
+        batch is then written row by row to find it. Returns the items written."""
         while items:
             try:
                 write(items)
-                return len(items)
+                return items
             except RecordValidationError as exc:
                 bad: dict[int, list[RowError]] = {}
                 for error in exc.errors:
@@ -693,25 +836,17 @@ class _Run:
                     items = [item for i, item in enumerate(items) if i not in bad]
                     continue
                 return self._one_by_one(items, write)
-            except (RuleViolation, NotFound) as exc:
+            except (RuleViolation, NotFound, PermissionDenied) as exc:
                 if len(items) == 1:
                     field_key = getattr(exc, "field", None)
                     column = self.plan.column_name(field_key) if field_key else ""
                     self._error(items[0][1], [RowError(items[0][0], column, exc.message)])
-                    return 0
+                    return []
                 return self._one_by_one(items, write)
-        return 0
+        return []
 
-    def _one_by_one(self, items: list[Any], write: Callable[[list[Any]], None]) -> int:
-        return sum(self._write([item], write) for item in items)
-
-    def bad_rows_file(self) -> Any:
-        if self.bad_writer is None:
-            return None
-        self.bad_text.flush()
-        self.bad_text.detach()
-        self.bad_rows.seek(0)
-        return self.bad_rows
+    def _one_by_one(self, items: list[Any], write: Callable[[list[Any]], None]) -> list[Any]:
+        return [done for item in items for done in self._write([item], write)]
 
 
 def dry_run(
@@ -748,52 +883,105 @@ def run_import(
     """Import the file now, as a new batch (or the given pending one); returns the report.
 
     Raises :class:`ImportFileError` when the file cannot be imported at all; then nothing is
-    written (a file that breaks mid-way has its written part undone).
+    written (a file that breaks mid-way has its written part undone). Each chunk commits with
+    the batch's account of it (rows done, counts, the bad-rows file's size) and renews the
+    batch's lease, so a process killed mid-way leaves a batch that :func:`settle` marks
+    «прервано» with exactly what was written. A pending batch with a checkpoint (see
+    :func:`resume_import`) goes on from its first row not written.
     """
     table_file = open_file(source, name, settings)
     total = table_file.count_rows()
-    last_saved = [0.0]
-
-    def report_progress(done: int, total_rows: int) -> None:
-        now = time.monotonic()
-        if progress is not None:
-            progress(done, total_rows)
-        if now - last_saved[0] >= 1.0:
-            last_saved[0] = now
-            ImportBatch.objects.filter(pk=getattr(batch, "pk", 0)).update(
-                rows_done=done, rows_total=total_rows
-            )
+    resumed = batch is not None and bool(batch.checkpoint.get("rows"))
+    skip = int(batch.checkpoint.get("rows", 0)) if batch is not None and resumed else 0
 
     try:
         # The mapping is checked before a batch exists: a refused import leaves no trace.
         run = _Run(
-            actor, table, table_file, settings, dry_run=False, progress=report_progress, total=total
+            actor,
+            table,
+            table_file,
+            settings,
+            dry_run=False,
+            progress=progress,
+            total=total,
+            skip=skip,
         )
     except KartotekaError as exc:
         if batch is not None:
             _fail(batch, exc)
         raise
     if batch is None:
+        checkpoint = {"source": os.path.abspath(source)} if isinstance(source, str) else {}
         batch = ImportBatch.objects.create(
-            table=table, user=actor.user, file_name=name, settings=settings.to_json()
+            table=table,
+            user=actor.user,
+            file_name=name,
+            settings=settings.to_json(),
+            checkpoint=checkpoint,
         )
+    base = ImportBatch.objects.get(pk=batch.pk)
     run.actor = run.plan.actor = Actor(
         user=actor.user, source=batch.source, reason=f"import:{batch.pk}"
     )
+    # The bad-rows file is written as the import goes (a unique name, made by the storage).
+    errors_name = base.checkpoint.get("errors_name", "") if resumed else ""
+    if not errors_name or not default_storage.exists(errors_name):
+        errors_name = default_storage.save(f"imports/{batch.pk}-errors.csv", ContentFile(b""))
+    bad_rows = open(default_storage.path(errors_name), "r+b")  # noqa: SIM115
+    bad_rows.truncate(int(base.checkpoint.get("errors_bytes", 0)) if resumed else 0)
+    bad_rows.seek(0, os.SEEK_END)
+    run.bad_rows = bad_rows
+    kept_errors = list(base.errors) if resumed else []
+
+    def commit(result: ImportResult, done: int) -> None:
+        size = run.flush_bad_rows()
+        errors = kept_errors + [e.as_json() for e in result.errors[: 1000 - len(kept_errors)]]
+        leases.beat(
+            ImportBatch,
+            batch.pk,
+            rows_done=done,
+            rows_total=max(total, done),
+            created=base.created + result.created if resumed else result.created,
+            updated=base.updated + result.updated if resumed else result.updated,
+            skipped=base.skipped + result.skipped if resumed else result.skipped,
+            error_count=base.error_count + result.error_count if resumed else result.error_count,
+            errors=errors,
+            errors_file=errors_name if size else "",
+            checkpoint={
+                **base.checkpoint,
+                "rows": done,
+                "errors_bytes": size,
+                "errors_name": errors_name,
+            },
+        )
+
+    run.commit = commit
     ImportBatch.objects.filter(pk=batch.pk).update(
-        status=ImportBatch.RUNNING, started_at=timezone.now(), rows_total=total
+        status=ImportBatch.RUNNING,
+        started_at=base.started_at or timezone.now(),
+        finished_at=None,
+        message="",
+        rows_total=total,
+        **leases.lease(),
     )
     try:
-        result = run.run()
-    except Exception as exc:
-        _fail(batch, exc)
-        raise
+        try:
+            result = run.run()
+        except Exception as exc:
+            _fail(batch, exc)
+            raise
+    finally:
+        run.close_bad_rows()
     result.batch = batch.pk
-    errors_file = ""
-    bad = run.bad_rows_file()
-    if bad is not None:
-        errors_file = default_storage.save(f"imports/{batch.pk}-errors.csv", File(bad))
-        bad.close()
+    final = ImportBatch.objects.get(pk=batch.pk)
+    if not final.errors_file:
+        default_storage.delete(errors_name)
+    if resumed:
+        result.created += base.created
+        result.updated += base.updated
+        result.skipped += base.skipped
+        result.error_count += base.error_count
+        result.errors = [RowError(**e) for e in base.errors] + result.errors
     ImportBatch.objects.filter(pk=batch.pk).update(
         status=ImportBatch.DONE,
         rows_total=result.rows,
@@ -803,22 +991,145 @@ def run_import(
         skipped=result.skipped,
         error_count=result.error_count,
         errors=[e.as_json() for e in result.errors[:1000]],
-        errors_file=errors_file,
         finished_at=timezone.now(),
+        lease_owner="",
     )
     return result
 
 
 def _fail(batch: ImportBatch, exc: Exception) -> None:
-    """The file broke (or the import could not start): undo what was written, say why."""
+    """The file broke (or the import could not start): undo what was written, say why. A
+    resumed import keeps what it has written and is «прервано» again, with the reason."""
     if isinstance(exc, KartotekaError):
         message = exc.message
     else:
         message = _("Импорт прерван из-за внутренней ошибки: %(e)s") % {"e": exc}
+    batch.refresh_from_db()
+    if batch.checkpoint.get("resumed"):
+        ImportBatch.objects.filter(pk=batch.pk).update(
+            status=ImportBatch.INTERRUPTED,
+            message=message,
+            finished_at=timezone.now(),
+            lease_owner="",
+        )
+        return
     if RecordChange.objects.filter(table=batch.table, source=batch.source).exists():
-        undo_import(Actor.system("import failed", source=batch.source), batch)
+        undo_import(Actor.system("import failed", source=batch.source), batch, claimed=True)
     ImportBatch.objects.filter(pk=batch.pk).update(
-        status=ImportBatch.FAILED, message=message, finished_at=timezone.now()
+        status=ImportBatch.FAILED, message=message, finished_at=timezone.now(), lease_owner=""
+    )
+
+
+# -- dead jobs: settle on read, resume ------------------------------------------------------------
+
+
+def settle(jobs: Iterable[ImportBatch | ImportCheck]) -> None:
+    """Mark the jobs whose process died (:func:`kartoteka.core.leases.is_dead`): an import
+    «прервано» with what its committed chunks wrote; an undo back to the batch's status before
+    it (undo is one transaction: nothing was undone); a dry run «прервано» (the wizard starts
+    it again). Each change is made only if the job is still as it was read, so a live process
+    that just renewed its lease or finished is never overruled. ``jobs`` are refreshed."""
+    for job in jobs:
+        if job.status not in (ImportBatch.RUNNING, ImportBatch.UNDOING):
+            continue
+        # Running with no lease: started before leases existed (an undo waiting for the
+        # worker has none yet, and is not dead).
+        legacy = job.status == ImportBatch.RUNNING and not job.lease_owner
+        if not (legacy or leases.is_dead(job)):
+            continue
+        same = type(job).objects.filter(pk=job.pk, status=job.status, lease_owner=job.lease_owner)
+        if isinstance(job, ImportCheck):
+            same.update(
+                status=ImportCheck.INTERRUPTED,
+                message=_("Проверка прервана: остановился процесс, который её выполнял."),
+                finished_at=timezone.now(),
+            )
+        elif job.status == ImportBatch.UNDOING:
+            same.update(
+                status=job.checkpoint.get("before_undo") or ImportBatch.DONE,
+                message=_(
+                    "Отмена прервана: остановился процесс, который её выполнял; ничего не "
+                    "отменено — отмените импорт снова."
+                ),
+                lease_owner="",
+            )
+        else:
+            same.update(
+                status=ImportBatch.INTERRUPTED,
+                message=_(
+                    "Импорт прерван: остановился процесс, который его выполнял. Записаны "
+                    "строки файла до %(last)s включительно (создано %(created)s, обновлено "
+                    "%(updated)s); импорт можно отменить или продолжить со строки %(next)s."
+                )
+                % {
+                    "last": job.next_row - 1,
+                    "created": job.created,
+                    "updated": job.updated,
+                    "next": job.next_row,
+                },
+                finished_at=timezone.now(),
+            )
+        job.refresh_from_db()
+
+
+def settle_all() -> None:
+    """Settle every running import, undo and dry run (the worker does this as it starts and
+    before each job, so dead jobs are marked even when nobody looks at them)."""
+    running = [ImportBatch.RUNNING, ImportBatch.UNDOING]
+    settle(ImportBatch.objects.filter(status__in=running))
+    settle(ImportCheck.objects.filter(status=ImportCheck.RUNNING))
+
+
+def resume_import(
+    actor: Actor, batch: ImportBatch, *, background: bool | None = None
+) -> ImportBatch:
+    """Go on with an interrupted import from its first row not written (its file kept by the
+    wizard, or the path a command-line import was given, unchanged), as the same batch — its
+    undo then covers both parts. Run now, or by the worker (``background=None``: when more than
+    :data:`BACKGROUND_ROWS` rows are left)."""
+    settle([batch])
+    if batch.status != ImportBatch.INTERRUPTED:
+        raise KartotekaError(
+            _("Продолжить можно только прерванный импорт; импорт №%(n)s — «%(status)s».")
+            % {"n": batch.pk, "status": batch.get_status_display()},
+            code="not_interrupted",
+        )
+    if not (actor.is_admin or (actor.user_id and actor.user_id == batch.user_id)):
+        raise PermissionDenied(_("Продолжить импорт может тот, кто его сделал, или администратор."))
+    source = batch_source(batch)
+    claimed = ImportBatch.objects.filter(pk=batch.pk, status=ImportBatch.INTERRUPTED).update(
+        status=ImportBatch.PENDING,
+        message="",
+        lease_owner="",
+        checkpoint={**batch.checkpoint, "resumed": True},
+    )
+    if not claimed:
+        raise KartotekaError(_("Импорт №%(n)s уже продолжается.") % {"n": batch.pk}, code="busy")
+    if background is None:
+        background = batch.rows_total - batch.rows_done > BACKGROUND_ROWS
+    if background:
+        from kartoteka.imports.tasks import run_import_task
+
+        transaction.on_commit(lambda: run_import_task.enqueue(batch.pk))
+    else:
+        run_batch(batch.pk, source=source)
+    batch.refresh_from_db()
+    return batch
+
+
+def batch_source(batch: ImportBatch) -> str:
+    """The path of the batch's file: its copy in storage, or the command line's file."""
+    if batch.file_path and default_storage.exists(batch.file_path):
+        return default_storage.path(batch.file_path)
+    path = batch.checkpoint.get("source") or ""
+    if path and os.path.isfile(path):
+        return path
+    raise ImportFileError(
+        _(
+            "Файл импорта №%(n)s больше недоступен — продолжить нельзя. Отмените импорт и "
+            "загрузите файл заново."
+        )
+        % {"n": batch.pk}
     )
 
 
@@ -887,23 +1198,25 @@ def max_upload_bytes() -> int:
     return int(getattr(conf, "KARTOTEKA_IMPORT_MAX_MB", 512)) * 2**20
 
 
-def run_batch(batch_id: int) -> ImportResult | None:
-    """Run a pending batch from its stored file (the background job calls this)."""
-    batch = ImportBatch.objects.select_related("table", "user").get(pk=batch_id)
-    if batch.status != ImportBatch.PENDING:
+def run_batch(batch_id: int, *, source: str = "") -> ImportResult | None:
+    """Run a pending batch (new, or resumed: see :func:`resume_import`) from its file (the
+    background job calls this). Claiming it takes its lease, so two workers never run one."""
+    claimed = ImportBatch.objects.filter(pk=batch_id, status=ImportBatch.PENDING).update(
+        status=ImportBatch.RUNNING, **leases.lease()
+    )
+    if not claimed:
         return None
+    batch = ImportBatch.objects.select_related("table", "user").get(pk=batch_id)
     user = batch.user
     actor = Actor.for_user(user, source=batch.source) if user else Actor.system("import")
     try:
+        source = source or batch_source(batch)
+    except KartotekaError as exc:
+        _fail(batch, exc)
+        return None
+    try:
         settings = ImportSettings.from_json(batch.settings)
-        return run_import(
-            actor,
-            batch.table,
-            default_storage.path(batch.file_path),
-            batch.file_name,
-            settings,
-            batch=batch,
-        )
+        return run_import(actor, batch.table, source, batch.file_name, settings, batch=batch)
     except KartotekaError:
         return None  # the batch says why (status «не выполнен», message)
 
@@ -945,6 +1258,12 @@ def _check_undo(actor: Actor, batch: ImportBatch, *, claimed: bool = False) -> N
         raise KartotekaError(
             _("Импорт №%(n)s уже отменяется в фоне.") % {"n": batch.pk}, code="undoing"
         )
+    if batch.status in (ImportBatch.PENDING, ImportBatch.RUNNING) and not claimed:
+        raise KartotekaError(
+            _("Импорт №%(n)s ещё выполняется — отменить его можно, когда он закончится.")
+            % {"n": batch.pk},
+            code="running",
+        )
     if not (actor.is_admin or (actor.user_id and actor.user_id == batch.user_id)):
         raise PermissionDenied(_("Отменить импорт может тот, кто его сделал, или администратор."))
 
@@ -956,14 +1275,22 @@ def start_undo(
     :data:`BACKGROUND_ROWS` records (``background=None``) — hand it to the worker and return
     ``None``; the batch is then «отменяется» until the job has undone it (one transaction, as
     in :func:`undo_import`) or has failed (the batch is «выполнен» again, with the reason)."""
+    settle([batch])
     _check_undo(actor, batch)
     if background is None:
         background = batch.created + batch.updated > BACKGROUND_ROWS
     if not background:
         return undo_import(actor, batch)
     claimed = ImportBatch.objects.filter(
-        pk=batch.pk, status__in=[ImportBatch.DONE, ImportBatch.FAILED]
-    ).update(status=ImportBatch.UNDOING, message="", undo_total=batch.created + batch.updated)
+        pk=batch.pk,
+        status__in=[ImportBatch.DONE, ImportBatch.FAILED, ImportBatch.INTERRUPTED],
+    ).update(
+        status=ImportBatch.UNDOING,
+        message="",
+        undo_total=batch.created + batch.updated,
+        lease_owner="",
+        checkpoint={**batch.checkpoint, "before_undo": batch.status},
+    )
     if not claimed:
         raise KartotekaError(_("Импорт №%(n)s уже отменяется.") % {"n": batch.pk}, code="undoing")
     from kartoteka.imports.tasks import undo_import_task
@@ -975,9 +1302,12 @@ def start_undo(
 
 def run_undo(batch_id: int, user_id: int | None) -> dict[str, Any] | None:
     """The background job of :func:`start_undo`: undo a batch marked «отменяется»."""
-    batch = ImportBatch.objects.select_related("table").get(pk=batch_id)
-    if batch.status != ImportBatch.UNDOING:
+    claimed = ImportBatch.objects.filter(
+        pk=batch_id, status=ImportBatch.UNDOING, lease_owner=""
+    ).update(**leases.lease())
+    if not claimed:
         return None
+    batch = ImportBatch.objects.select_related("table").get(pk=batch_id)
     user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
     actor = Actor.for_user(user) if user else Actor.system(f"import-undo:{batch.pk}")
     try:
@@ -989,7 +1319,9 @@ def run_undo(batch_id: int, user_id: int | None) -> dict[str, Any] | None:
             else _("Отмена прервана из-за внутренней ошибки: %(e)s") % {"e": exc}
         )
         ImportBatch.objects.filter(pk=batch.pk).update(
-            status=ImportBatch.DONE, message=_("Импорт не отменён: %(m)s") % {"m": message}
+            status=batch.checkpoint.get("before_undo") or ImportBatch.DONE,
+            message=_("Импорт не отменён: %(m)s") % {"m": message},
+            lease_owner="",
         )
         if not isinstance(exc, KartotekaError):
             raise
@@ -1029,7 +1361,7 @@ def undo_import(actor: Actor, batch: ImportBatch, *, claimed: bool = False) -> d
                 kept if table == batch.table else [{**item, "table": table.key} for item in kept]
             )
         ImportBatch.objects.filter(pk=batch.pk).update(
-            status=ImportBatch.UNDONE, undo_report=report, message=""
+            status=ImportBatch.UNDONE, undo_report=report, message="", lease_owner=""
         )
     batch.refresh_from_db()
     return report

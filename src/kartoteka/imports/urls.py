@@ -22,6 +22,7 @@ urlpatterns = [
     path("t/<slug:key>/import/<int:pk>/", views.batch_detail, name="batch"),
     path("t/<slug:key>/import/<int:pk>/errors/", views.batch_errors, name="batch_errors"),
     path("t/<slug:key>/import/<int:pk>/undo/", views.batch_undo, name="batch_undo"),
+    path("t/<slug:key>/import/<int:pk>/resume/", views.batch_resume, name="batch_resume"),
     path(
         "t/<slug:key>/import/templates/<int:pk>/delete/",
         views.template_delete,

@@ -20,7 +20,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -35,6 +35,7 @@ from kartoteka.access import rights
 from kartoteka.core.actor import Actor
 from kartoteka.core.exceptions import KartotekaError, NotFound
 from kartoteka.imports import checks, services, wizard
+from kartoteka.imports import selectors as import_selectors
 from kartoteka.imports.models import ImportBatch, ImportCheck, ImportTemplate
 from kartoteka.imports.options import ColumnMapping, ImportSettings
 from kartoteka.imports.readers import DELIMITERS, ENCODINGS, ImportFileError
@@ -176,7 +177,8 @@ def _home(
             return redirect(_step_url("file", table, upload))
         except KartotekaError as exc:
             error = exc.message
-    batches = ImportBatch.objects.filter(table=table).select_related("user")[:BATCHES_SHOWN]
+    batches = list(import_selectors.batches(_actor(request), table)[:BATCHES_SHOWN])
+    services.settle(batches)  # a batch whose process died says so
     return render(
         request,
         "imports/home.html",
@@ -633,10 +635,11 @@ def _key_label(table: Table, settings: ImportSettings) -> str:
 
 
 def _batch(request: HttpRequest, table: Table, pk: int) -> ImportBatch:
-    batch = ImportBatch.objects.filter(table=table, pk=pk).select_related("user").first()
-    if batch is None:
-        raise Http404
-    return batch
+    """The batch if it is the user's own or he is an administrator; 404 else (as if missing)."""
+    try:
+        return import_selectors.get_batch(_actor(request), table, pk)
+    except NotFound:
+        raise Http404 from None
 
 
 def _batch_context(request: HttpRequest, table: Table, batch: ImportBatch) -> dict[str, Any]:
@@ -648,9 +651,12 @@ def _batch_context(request: HttpRequest, table: Table, batch: ImportBatch) -> di
         "progress": progress,
         "time_left": _duration(progress["seconds_left"]),
         "waiting": _waiting(batch),
-        "can_undo": batch.status == ImportBatch.DONE
+        "can_undo": batch.status in (ImportBatch.DONE, ImportBatch.INTERRUPTED)
+        and (actor.is_admin or batch.user_id == request.user.pk),
+        "can_resume": batch.status == ImportBatch.INTERRUPTED
         and (actor.is_admin or batch.user_id == request.user.pk),
         "kept": _kept(table, batch),
+        "errors": import_selectors.visible_errors(actor, batch),
     }
 
 
@@ -681,6 +687,7 @@ def _kept(table: Table, batch: ImportBatch) -> list[dict[str, Any]]:
 def batch_detail(request: HttpRequest, key: str, pk: int) -> HttpResponse:
     table = _table(request, key)
     batch = _batch(request, table, pk)
+    services.settle([batch])
     context = _batch_context(request, table, batch)
     template = "imports/batch.html"
     if getattr(request, "htmx", False) and request.GET.get("part") == "progress":
@@ -689,15 +696,17 @@ def batch_detail(request: HttpRequest, key: str, pk: int) -> HttpResponse:
 
 
 @login_required
-def batch_errors(request: HttpRequest, key: str, pk: int) -> FileResponse:
+def batch_errors(request: HttpRequest, key: str, pk: int) -> StreamingHttpResponse:
+    """The bad-rows file, without the columns of fields hidden from the user."""
     table = _table(request, key)
     batch = _batch(request, table, pk)
     try:
-        content = services.errors_file(batch)
+        lines = import_selectors.error_rows(_actor(request), batch)
     except NotFound:
         raise Http404 from None
-    name = f"import-{batch.pk}-errors.csv"
-    return FileResponse(content, as_attachment=True, filename=name, content_type="text/csv")
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="import-{batch.pk}-errors.csv"'
+    return response
 
 
 @login_required
@@ -732,9 +741,37 @@ def batch_undo(request: HttpRequest, key: str, pk: int) -> HttpResponse:
                 },
             )
         return redirect("imports:batch", table.key, batch.pk)
-    if batch.status != ImportBatch.DONE:
+    services.settle([batch])
+    if batch.status not in (ImportBatch.DONE, ImportBatch.INTERRUPTED):
         return redirect("imports:batch", table.key, batch.pk)
     return render(request, "imports/undo.html", {"table": table, "batch": batch})
+
+
+@login_required
+@require_POST
+def batch_resume(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+    """Go on with an interrupted import from its first row not written."""
+    table = _table(request, key)
+    batch = _batch(request, table, pk)
+    row = batch.next_row
+    try:
+        batch = services.resume_import(_actor(request), batch)
+    except KartotekaError as exc:
+        messages.error(request, exc.message)
+    else:
+        if batch.status == ImportBatch.PENDING:
+            messages.info(
+                request,
+                _("Импорт №%(n)s продолжается со строки %(row)s в фоне.")
+                % {"n": batch.pk, "row": row},
+            )
+        elif batch.status == ImportBatch.DONE:
+            messages.success(
+                request,
+                _("Импорт №%(n)s продолжен со строки %(row)s и закончен.")
+                % {"n": batch.pk, "row": row},
+            )
+    return redirect("imports:batch", table.key, batch.pk)
 
 
 @login_required
