@@ -17,6 +17,7 @@ Decisions (see :mod:`kartoteka.exports.columns` and :mod:`kartoteka.exports.writ
 
 from __future__ import annotations
 
+import itertools
 import os
 import secrets
 from collections.abc import Iterable, Iterator
@@ -155,7 +156,7 @@ def export_records(
     # Access rights (SPEC §10): the «export» right and the fields the group may export here;
     # row filters and hidden fields in filters/sorts are the selector's.
     from kartoteka.access import rights
-    from kartoteka.records.selectors import get_table
+    from kartoteka.records.selectors import get_table, mask_unreadable_links
 
     get_table(actor, table.key)  # NotFound when the table is not his to see
     if not rights.can(actor, table, "export"):
@@ -199,9 +200,12 @@ def export_records(
     )
 
     def counted() -> Iterator[Any]:
-        for record in records.iterator(chunk_size=FETCH_SIZE):
-            export.rows += 1
-            yield record
+        # Links to records the actor may not read are blanked as in the grid, a chunk at a time.
+        rows = records.iterator(chunk_size=FETCH_SIZE)
+        while chunk := list(itertools.islice(rows, FETCH_SIZE)):
+            for record in mask_unreadable_links(actor, table, chunk):
+                export.rows += 1
+                yield record
 
     if fmt == "csv":
         export.chunks = writers.write_csv(columns, counted(), encoding=codec, delimiter=delimiter)

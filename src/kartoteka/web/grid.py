@@ -369,7 +369,7 @@ def bulk(request: HttpRequest, key: str) -> HttpResponse:
         messages.error(request, _("Не выбрано ни одной записи."))
         return redirect(back)
     fields = [f for f in editable_fields(actor, table) if not f.read_only and f.type != "file"]
-    form_class = record_form_class(fields, mode="edit")
+    form_class = record_form_class(fields, mode="edit", actor=actor)
     form = form_class(request.POST if request.POST.get("confirm") else None, prefix="bulk")
     for f in form.fields.values():
         f.required = False
