@@ -34,6 +34,7 @@ from kartoteka.exports import writers
 from kartoteka.exports.columns import SYSTEM_KEYS, columns_for
 from kartoteka.exports.errors import ExportError
 from kartoteka.records.selectors import Condition, list_records
+from kartoteka.tables.fieldtypes.link import MAX_ID
 from kartoteka.tables.modelfactory import STATE_ACTIVE
 from kartoteka.tables.models import Table
 
@@ -217,7 +218,7 @@ def export_records(
 def _clean_ids(ids: Iterable[Any]) -> list[int]:
     cleaned = []
     for value in ids:
-        if isinstance(value, bool) or not isinstance(value, int):
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_ID:
             raise ExportError(
                 _("«%(value)s» — не номер записи.") % {"value": value}, code="bad_ids"
             )

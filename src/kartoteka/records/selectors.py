@@ -323,12 +323,16 @@ def mask_unreadable_links(actor: Actor, table: Table, records: list[Any]) -> lis
 def link_titles(actor: Actor, field: Field, ids: Iterable[Any]) -> dict[int, str]:
     """The titles of the link targets ``ids`` the actor may read; missing and unreadable ones
     are left out alike (a form's picker shows nothing for them)."""
+    from kartoteka.tables.fieldtypes.link import MAX_ID
+
     wanted = set()
     for value in ids:
         try:
-            wanted.add(int(value))
+            number = int(value)
         except (TypeError, ValueError):
             continue
+        if 0 < number <= MAX_ID:
+            wanted.add(number)
     if field.link_table is None or not wanted:
         return {}
     readable = readable_ids(actor, field, wanted)

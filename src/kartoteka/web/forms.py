@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from kartoteka.core.actor import Actor
 from kartoteka.core.exceptions import KartotekaError, RecordValidationError, RuleViolation
 from kartoteka.records import selectors
+from kartoteka.tables.fieldtypes.link import MAX_ID
 from kartoteka.tables.models import Field
 
 
@@ -79,12 +80,16 @@ class PickerWidget(forms.Widget):
 
 
 def picker_field(field: Field, actor: Actor) -> forms.Field:
+    pick = _("Выберите запись из списка.")
     return forms.IntegerField(
         label=field.label,
         required=field.required,
         help_text=field.help_text,
         widget=PickerWidget(field, actor),
-        error_messages={"invalid": _("Выберите запись из списка.")},
+        # Ids are 64-bit: a larger number is no record (and no database binds it).
+        min_value=1,
+        max_value=MAX_ID,
+        error_messages={"invalid": pick, "min_value": pick, "max_value": pick},
     )
 
 
