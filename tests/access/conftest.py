@@ -85,12 +85,17 @@ def _client(owner: Any, name: str, inn: str, company: Any) -> Target:
 
 @pytest.fixture
 def world(crm, settings) -> World:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    return build_world()
+
+
+def build_world() -> World:
+    """The world of the fixture above, for fixtures that build it once per module."""
     from django.contrib.auth.models import Group
 
     from kartoteka.access import services as access
     from kartoteka.tables.models import Field
 
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     admin = _user("admin1", ADMIN_GROUP)
     managers = Group.objects.get(name=MANAGERS_GROUP)
     staff = Actor.for_user(admin, source="settings")

@@ -69,6 +69,37 @@ def test_the_lock_engages_and_expires(client, manager_user, fast_lock):
     assert not LoginFailure.objects.filter(username="ivanov").exists()
 
 
+def test_a_locked_visitor_is_told_until_when(client, manager_user, long_lock):
+    # given: three wrong passwords; the installation's zone is Moscow (UTC+3)
+    long_lock.TIME_ZONE = "Europe/Moscow"
+    for _attempt in range(3):
+        _login(client, "ivanov", "wrong")
+    lifts = login.lock_until("ivanov", "10.0.0.1")
+    assert lifts is not None
+    # when: the right password while locked
+    locked = _login(client, "ivanov", "Xk2#pLq9!vR")
+    # then: the page says the account is locked and until when (Moscow time, up to the minute),
+    # not «wrong name or password»
+    moscow = lifts.astimezone(dt.timezone(dt.timedelta(hours=3)))
+    shown = (moscow.replace(second=0, microsecond=0) + dt.timedelta(minutes=1)).strftime(
+        "%d.%m.%Y %H:%M"
+    )
+    page = locked.content.decode()
+    assert f"Слишком много неудачных попыток входа. Вход заблокирован до {shown}." in page, page
+    assert "Неверное имя пользователя или пароль" not in page
+    assert "_auth_user_id" not in client.session
+
+
+def test_the_lock_message_rounds_up_to_the_minute_in_the_installations_zone(settings):
+    settings.TIME_ZONE = "Asia/Yekaterinburg"  # UTC+5
+    until = dt.datetime(2026, 12, 7, 18, 4, 30, tzinfo=dt.UTC)
+    assert login.locked_message(until) == (
+        "Слишком много неудачных попыток входа. Вход заблокирован до 07.12.2026 23:05."
+    )
+    exact = dt.datetime(2026, 12, 31, 21, 0, tzinfo=dt.UTC)
+    assert login.locked_message(exact).endswith("до 01.01.2027 02:00.")
+
+
 def test_the_lock_with_an_injected_clock(manager_user, fast_lock):
     start = timezone.now()
     for step in range(3):

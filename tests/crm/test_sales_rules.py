@@ -379,3 +379,123 @@ def test_work_row_texts_are_written_in_the_installation_language(table, manager,
     # then: the stored description is Russian, like the rest of the base
     row = model_for(table("client_work")).objects.get(work_type="invoice")
     assert row.description == f"Выписан счёт №{invoice.number}"
+
+
+# -- «Выписан счёт», «Получена оплата» and «Тип» by hand (issue 20, hole 8) --------------------
+
+
+@pytest.mark.parametrize("stage", ["invoice", "paid"])
+def test_a_person_cannot_reach_the_invoice_stages_with_a_work_row(table, manager, fabrika, stage):
+    # given
+    before = snapshot(table)
+    # when: a done call with the stage only an action sets
+    with pytest.raises(RuleViolation) as refused:
+        work(table, manager, fabrika, stage)
+    # then
+    assert refused.value.rule == "system_stage"
+    assert refused.value.field == "status"
+    assert snapshot(table) == before
+    assert status_of(table, fabrika) == "cold"
+
+
+def test_a_person_cannot_edit_a_row_into_the_paid_stage(table, manager, admin, fabrika):
+    # given: a done call at «Переговоры»
+    row = work(table, manager, fabrika, "negotiation")
+    before = snapshot(table)
+    # when: the manager (and even the administrator) edits it to «Получена оплата»
+    for actor in (manager, admin, manager.via("bulk")):
+        with pytest.raises(RuleViolation) as refused:
+            update_record(actor, table("client_work"), row.pk, {"status": "paid"})
+        assert refused.value.rule == "system_stage"
+    # then
+    assert snapshot(table) == before
+    assert status_of(table, fabrika) == "negotiation"
+
+
+def test_the_actions_still_reach_the_invoice_stages(table, manager, accountant, fabrika, company):
+    invoice = sales.issue_invoice(manager, fabrika.pk)
+    assert status_of(table, fabrika) == "invoice"
+    sales.mark_invoices_paid(accountant, [invoice.pk])
+    assert status_of(table, fabrika) == "paid"
+
+
+def test_the_type_is_changed_by_hand_by_an_administrator_only(table, manager, admin, fabrika):
+    # given
+    before = snapshot(table)
+    # when: the manager makes the potential counterparty a client, in the form and in bulk
+    for actor in (manager, manager.via("bulk")):
+        with pytest.raises(RuleViolation) as refused:
+            update_records(actor, table("counterparties"), {fabrika.pk: {"type": "client"}})
+        assert refused.value.rule == "type_admin_only"
+        assert refused.value.field == "type"
+    # then: nothing changed; an administrator may
+    assert snapshot(table) == before
+    update_record(admin, table("counterparties"), fabrika.pk, {"type": "partner"})
+    assert model_for(table("counterparties")).objects.get(pk=fabrika.pk).type == "partner"
+
+
+def test_an_unchanged_type_in_a_managers_form_is_no_change(table, manager, fabrika):
+    update_record(
+        manager, table("counterparties"), fabrika.pk, {"type": "potential", "city": "Орёл"}
+    )
+    stored = model_for(table("counterparties")).objects.get(pk=fabrika.pk)
+    assert (stored.type, stored.city) == ("potential", "Орёл")
+
+
+def test_the_api_refuses_the_paid_stage_and_a_type_change(table, manager_user, fabrika):
+    from tests.api.conftest import token_client
+
+    # given
+    api = token_client(manager_user)
+    before = snapshot(table)
+    # when: a done call with «Получена оплата», and a PATCH of the type
+    posted = api.post(
+        "/api/v1/tables/client_work/records/",
+        {
+            "counterparty": fabrika.pk,
+            "date": "2026-11-02",
+            "work_type": "call",
+            "done": True,
+            "status": "paid",
+        },
+        format="json",
+    )
+    patched = api.patch(
+        f"/api/v1/tables/counterparties/records/{fabrika.pk}/", {"type": "client"}, format="json"
+    )
+    # then
+    assert (posted.status_code, posted.json()["rule"]) == (422, "system_stage")
+    assert (patched.status_code, patched.json()["rule"]) == (422, "type_admin_only")
+    assert snapshot(table) == before
+
+
+def test_an_import_reports_the_paid_stage_and_a_type_change_per_row(
+    tmp_path, table, manager, fabrika
+):
+    from kartoteka.imports.options import ImportSettings
+    from kartoteka.imports.services import run_import
+    from tests.imports.files import inn, write_csv
+
+    # given: the counterparty with an INN to match it by
+    update_record(SYSTEM, table("counterparties"), fabrika.pk, {"inn": inn(1)})
+    before = snapshot(table)
+    clients = write_csv(
+        tmp_path / "c.csv", [["Название", "ИНН", "Тип"], ["Шоколадная фабрика", inn(1), "Клиент"]]
+    )
+    work_rows = write_csv(
+        tmp_path / "w.csv",
+        [
+            ["Контрагент", "Дата", "Вид работы", "Выполнено", "Статус после"],
+            ["Шоколадная фабрика", "02.11.2026", "Звонок", "Да", "Получена оплата"],
+        ],
+    )
+    # when
+    typed = run_import(manager, table("counterparties"), str(clients), "c.csv", ImportSettings())
+    paid = run_import(manager, table("client_work"), str(work_rows), "w.csv", ImportSettings())
+    # then: each a row error naming its rule; nothing written
+    assert [(e.row, e.column) for e in typed.errors] == [(2, "Тип")]
+    assert "тип контрагента" in typed.errors[0].message
+    assert [(e.row, e.column) for e in paid.errors] == [(2, "Статус после")]
+    assert "системные статусы" in paid.errors[0].message
+    assert (typed.updated, paid.created) == (0, 0)
+    assert snapshot(table)[:2] == before[:2]

@@ -126,16 +126,18 @@ def test_website_leads_reach_the_base_and_the_webhook(page, server, tmp_path):
         assert visitor.url == site_url + "/index.html"  # sent without leaving the website
         visitor.context.close()
 
-        # then: it merged into the first lead (filled wins over empty), the status kept
+        # then: it merged into the first lead, filling only its empty fields: the name stays,
+        # the other name is a planned letter in the work log; the status kept
         page.goto(server.url + "/t/counterparties/?q=912+000+11+22")
         rows = page.get_by_test_id("grid").locator("tbody tr")
         expect(rows).to_have_count(1)
-        expect(rows.first).to_contain_text("Иван с сайта")
+        expect(rows.first).to_contain_text("ООО Веб-лид")
         expect(rows.first).to_contain_text("Заинтересован")
-        rows.first.get_by_role("link", name="Иван с сайта").click()
+        rows.first.get_by_role("link", name="ООО Веб-лид").click()
         expect(page.locator("body")).to_contain_text("ivan@veb-lid.ru")
         expect(page.locator("body")).to_contain_text("<b>Позвоните</b> утром")
         expect(page.locator("body")).to_contain_text("веб-форма №")
+        expect(page.locator("body")).to_contain_text("«Иван с сайта» (в карточке: «ООО Веб-лид»)")
 
         # and: the worker delivered both events, signed
         deadline = time.monotonic() + 30
@@ -148,9 +150,9 @@ def test_website_leads_reach_the_base_and_the_webhook(page, server, tmp_path):
             bodies.append(json.loads(body))
         assert [(b["event"], b["record"]["name"]) for b in bodies] == [
             ("created", "ООО Веб-лид"),
-            ("updated", "Иван с сайта"),
+            ("updated", "ООО Веб-лид"),
         ]
-        assert sorted(bodies[1]["changed"]) == ["comment", "email", "name"]
+        assert sorted(bodies[1]["changed"]) == ["comment", "email"]
         assert re.fullmatch(r"webform:\d+", bodies[0]["source"])
     finally:
         worker.terminate()

@@ -16,6 +16,9 @@ from kartoteka.exports.writers import (
 from tests.exports.readers import csv_rows, xlsx_rows
 
 FORMULA_LIKE = ["=1+1", "+7 123", "-5 text", "@SUM(A1)", "\tx", "\rx"]
+#: Full-width and small forms a spreadsheet with an East Asian input method reads as ASCII, and
+#: the minus sign.
+FORMULA_LOOK_ALIKES = ["＝1+1", "＋7 123", "－5", "＠SUM(A1)", "﹦1", "﹢1", "﹣1", "﹫x", "−5"]
 
 
 def columns() -> list[Column]:
@@ -28,7 +31,13 @@ def columns() -> list[Column]:
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [*((v, f"'{v}") for v in FORMULA_LIKE), ("x=1", "x=1"), (" =1", " =1"), ("", "")],
+    [
+        *((v, f"'{v}") for v in FORMULA_LIKE + FORMULA_LOOK_ALIKES),
+        ("x=1", "x=1"),
+        (" =1", " =1"),
+        ("x＝1", "x＝1"),
+        ("", ""),
+    ],
 )
 def test_neutralize(text, expected):
     assert neutralize(text) == expected
@@ -45,6 +54,15 @@ def test_csv_neutralises_text_cells_only():
         ["Текст", "Флаг", "Число"],
         *([f"'{v}", "-", "-5"] for v in FORMULA_LIKE),
     ]
+
+
+def test_csv_neutralises_full_width_formula_starters():
+    # given: text starting with full-width and look-alike formula characters
+    records = [{"text": v, "plain": "", "number": None} for v in FORMULA_LOOK_ALIKES]
+    # when
+    data = b"".join(write_csv(columns(), iter(records), encoding="utf-8"))
+    # then: each gets the apostrophe like its ASCII original
+    assert [r[0] for r in csv_rows(data, "utf-8-sig")[1:]] == [f"'{v}" for v in FORMULA_LOOK_ALIKES]
 
 
 def test_csv_neutralises_formula_like_headers():

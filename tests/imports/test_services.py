@@ -118,7 +118,9 @@ def test_duplicates_update_overwriting_empty(tmp_path, counterparties, importer)
         counterparties,
         [{"name": "Ромашка", "manager": importer.user.pk, "inn": inn(1), "phone": "+79120000000"}],
     )
-    path = write_csv(tmp_path / "c.csv", [HEADER, ["Ромашка", inn(1), "", "Казань", ""]])
+    # («Тип» as it is: a manager may not change it, even to empty)
+    row = ["Ромашка", inn(1), "", "Казань", "Потенциальный"]
+    path = write_csv(tmp_path / "c.csv", [HEADER, row])
     settings = ImportSettings(keep_filled=False)
     # when
     result = run_import(importer, counterparties, str(path), "c.csv", settings)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import time
 
 import pytest
@@ -38,7 +39,8 @@ def lead_form(admin, table, manager_user):
 def aged_token(form, seconds: float = 30) -> str:
     """A time-trap token as the form page rendered it ``seconds`` ago."""
     return signing.dumps(
-        {"f": form.pk, "t": time.time() - seconds, "k": "p"}, salt=services.TOKEN_SALT
+        {"f": form.pk, "t": time.time() - seconds, "k": "p", "n": secrets.token_urlsafe(12)},
+        salt=services.TOKEN_SALT,
     )
 
 

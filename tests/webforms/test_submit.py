@@ -1,6 +1,7 @@
 """Web form submissions: a lead becomes a record with exact values and a history row of the web
-form; a known client (same INN, phone or e-mail) is merged with «filled wins over empty»; spam
-guards refuse without writing; hostile input is stored as text and shown escaped."""
+form; a known client (same INN, phone or e-mail) only gets his empty fields filled, and what differs
+is kept for the manager; spam guards (a time-trap token used once) refuse without writing; hostile
+input is stored as text and shown escaped."""
 
 from __future__ import annotations
 
@@ -115,7 +116,16 @@ def test_managers_are_assigned_round_robin(post_form, table, manager_user, lead_
     assert managers == {"Первый": manager_user.pk, "Второй": second.pk, "Третий": manager_user.pk}
 
 
-def test_merge_by_phone_filled_wins_over_empty(
+def work_rows(table, pk):
+    return list(
+        model_for(table("client_work"))
+        .objects.filter(counterparty_id=pk)
+        .order_by("id")
+        .values_list("work_type", "done", "status", "manager_id", "description")
+    )
+
+
+def test_a_merge_fills_only_empty_fields_and_keeps_the_rest_for_the_manager(
     post_form, admin, table, lead_form, smtp, django_capture_on_commit_callbacks
 ):
     # given: a client in negotiations with a phone, an INN and a comment, but no e-mail
@@ -142,15 +152,15 @@ def test_merge_by_phone_filled_wins_over_empty(
                 "comment": "Хочу счёт",
             }
         )
-    # then: no new record; what the visitor filled is written, the empty INN blanks nothing;
-    # the hidden defaults only fill empty fields (the status stays, the source is filled)
+    # then: no new record; only the empty e-mail (and the hidden source) is filled — the name
+    # and the comment stay; the status stays
     assert response.status_code == 200
     record = counterparties(table).get()
     assert record.pk == existing.pk
     assert (record.name, record.email, record.comment) == (
-        "Ромашка, Иван",
+        "Ромашка",
         "ivan@romashka.ru",
-        "Хочу счёт",
+        "Постоянный клиент",
     )
     assert (record.phone, record.inn, record.status, record.source, record.type) == (
         "+79123456789",
@@ -161,22 +171,62 @@ def test_merge_by_phone_filled_wins_over_empty(
     )
     _created, merged = history(table, record.pk)
     assert merged.source == f"webform:{lead_form.pk}"
-    assert merged.changes == {
-        "name": ["Ромашка", "Ромашка, Иван"],
-        "email": [None, "ivan@romashka.ru"],
-        "comment": ["Постоянный клиент", "Хочу счёт"],
-        "source": [None, "site"],
-    }
-    assert WebFormSubmission.objects.get().outcome == "merged"
+    assert merged.changes == {"email": [None, "ivan@romashka.ru"], "source": [None, "site"]}
+    # and: what differs is a planned letter in the work log for the manager to accept, and the
+    # submission's content in the form's log
+    content = (
+        "Заявка с сайта (форма «Заявка с сайта»), отличается от карточки:\n"
+        "Ваше имя или компания: «Ромашка, Иван» (в карточке: «Ромашка»)\n"
+        "Сообщение: «Хочу счёт» (в карточке: «Постоянный клиент»)"
+    )
+    assert work_rows(table, record.pk) == [("letter", False, None, admin.user.pk, content)]
+    submission = WebFormSubmission.objects.get()
+    assert (submission.outcome, submission.record_id, submission.content) == (
+        "merged",
+        record.pk,
+        content,
+    )
     # the record's manager (the admin who created it) learns what the visitor wrote
     assert list(Notification.objects.values_list("user_id", "text")) == [
-        (admin.user.pk, "Повторная заявка с сайта: Ромашка, Иван (форма «Заявка с сайта»)")
+        (admin.user.pk, "Повторная заявка с сайта: Ромашка (форма «Заявка с сайта»)")
     ]
     ((_sender, recipients, raw),) = smtp.messages
     letter = email.message_from_bytes(raw, policy=policy.default)
     assert recipients == ["boss@example.ru"]
-    assert letter["Subject"].strip() == "Повторная заявка с сайта: Ромашка, Иван"
+    assert letter["Subject"].strip() == "Повторная заявка с сайта: Ромашка"
     assert "Сообщение: Хочу счёт" in letter.get_content()
+
+
+def test_a_known_inn_does_not_overwrite_the_clients_name_and_email(post_form, admin, table):
+    # given: a client with his name and the e-mail his invoices go to
+    existing = create_record(
+        admin,
+        table("counterparties"),
+        {"name": "ООО «Ромашка»", "inn": INN, "email": "buh@romashka.ru", "source": "call"},
+    )
+    before = list(counterparties(table).values())
+    # when: anyone posts his INN with another name and e-mail
+    response = post_form({"name": "Ромашка (новый адрес)", "inn": INN, "email": "evil@x.example"})
+    # then: accepted, but the card is byte for byte what it was
+    assert response.status_code == 200
+    assert list(counterparties(table).values()) == before
+    assert len(history(table, existing.pk)) == 1
+    # and: the manager finds what was sent in the work log
+    [(kind, done, status, _manager, description)] = work_rows(table, existing.pk)
+    assert (kind, done, status) == ("letter", False, None)
+    assert description.splitlines()[1:] == [
+        "Ваше имя или компания: «Ромашка (новый адрес)» (в карточке: «ООО «Ромашка»»)",
+        "E-mail: «evil@x.example» (в карточке: «buh@romashka.ru»)",
+    ]
+
+
+def test_a_merge_that_differs_in_nothing_adds_no_work_row(post_form, admin, table):
+    existing = create_record(admin, table("counterparties"), {"name": "Ромашка", "inn": INN})
+    post_form({"name": "Ромашка", "inn": INN, "phone": "+7 912 345-67-89"})
+    existing.refresh_from_db()
+    assert existing.phone == "+79123456789"
+    assert work_rows(table, existing.pk) == []
+    assert WebFormSubmission.objects.get().content == ""
 
 
 def test_a_merge_assigns_a_manager_only_when_there_is_none(post_form, admin, table, manager_user):
@@ -200,12 +250,12 @@ def test_merge_by_email_and_by_inn(post_form, admin, table):
     # when
     post_form({"name": "Кто-то", "email": "a@pochta.ru", "phone": "+7 495 111-22-33"})
     post_form({"name": "Кто-то ещё", "inn": OTHER_INN, "comment": "Нужен договор"})
-    # then: each submission went into its client
+    # then: each submission went into its client (filling only what was empty)
     assert counterparties(table).count() == 2
     by_email.refresh_from_db()
     by_inn.refresh_from_db()
-    assert (by_email.name, by_email.phone) == ("Кто-то", "+74951112233")
-    assert (by_inn.name, by_inn.comment) == ("Кто-то ещё", "Нужен договор")
+    assert (by_email.name, by_email.phone) == ("Почта", "+74951112233")
+    assert (by_inn.name, by_inn.comment) == ("Инн", "Нужен договор")
 
 
 def test_invalid_values_are_shown_and_nothing_is_written(post_form, table):
@@ -287,6 +337,78 @@ def test_the_time_trap_refuses_fast_missing_and_forged_tokens(post_form, lead_fo
         response = post_form({"name": "ООО Бот"}, token=token)
         assert response.status_code == 400
         assert "Форма устарела или повреждена." in response.content.decode()
+    _nothing_written(table)
+
+
+def test_a_token_is_good_for_one_submission(post_form, lead_form, table):
+    from tests.webforms.conftest import aged_token
+
+    # given: a submission accepted with a token
+    token = aged_token(lead_form)
+    assert post_form({"name": "ООО Первый"}, token=token).status_code == 200
+    snapshot = list(counterparties(table).values())
+    # when: the same token is sent again (a replay), with other values
+    again = post_form({"name": "ООО Второй"}, token=token)
+    # then: refused, nothing written
+    assert again.status_code == 400
+    assert "Эта заявка уже отправлена." in again.content.decode()
+    assert list(counterparties(table).values()) == snapshot
+    assert list(WebFormSubmission.objects.order_by("id").values_list("outcome", "reason")) == [
+        ("created", ""),
+        ("refused", "replayed"),
+    ]
+
+
+def test_a_token_refused_for_invalid_values_is_not_used_up(post_form, lead_form, table):
+    from tests.webforms.conftest import aged_token
+
+    token = aged_token(lead_form)
+    assert post_form({"name": ""}, token=token).status_code == 400
+    assert post_form({"name": "ООО Исправил"}, token=token).status_code == 200
+    assert list(counterparties(table).values_list("name", flat=True)) == ["ООО Исправил"]
+
+
+def test_the_same_token_cannot_be_accepted_twice_even_by_a_race(lead_form):
+    from django.db import IntegrityError, transaction
+
+    # given: an accepted submission with a nonce
+    WebFormSubmission.objects.create(form=lead_form, outcome="created", nonce="n1")
+    # then: a second accepted one with the same nonce is refused by the database itself
+    with pytest.raises(IntegrityError), transaction.atomic():
+        WebFormSubmission.objects.create(form=lead_form, outcome="merged", nonce="n1")
+    # while refused and invalid attempts may repeat it
+    WebFormSubmission.objects.create(form=lead_form, outcome="invalid", nonce="n1")
+    WebFormSubmission.objects.create(form=lead_form, outcome="invalid", nonce="n1")
+
+
+def test_an_expired_token_is_refused(post_form, lead_form, table):
+    from tests.webforms.conftest import aged_token
+
+    response = post_form({"name": "ООО Вчерашний"}, token=aged_token(lead_form, 24 * 3600 + 60))
+    assert response.status_code == 400
+    assert "Форма устарела или повреждена." in response.content.decode()
+    _nothing_written(table)
+
+
+def test_the_snippets_pasted_token_is_never_taken_for_a_submission(post_form, lead_form, table):
+    import time
+
+    from django.core import signing
+
+    from kartoteka.webforms.services import TOKEN, TOKEN_SALT
+
+    # given: the token pasted with the snippet (public, never expiring), an hour old
+    pasted = signing.dumps(
+        {"f": lead_form.pk, "t": time.time() - 3600, "k": "s", "n": "pasted"}, salt=TOKEN_SALT
+    )
+    # when: a browser without the script sends the snippet's form
+    response = post_form({"name": "ООО Без скрипта"}, token=pasted)
+    # then: nothing written; the form's own page comes back with the values and a fresh token
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Проверьте заявку и через несколько секунд нажмите «Отправить» ещё раз." in page
+    assert 'value="ООО Без скрипта"' in page
+    assert f'name="{TOKEN}"' in page and pasted not in page
     _nothing_written(table)
 
 

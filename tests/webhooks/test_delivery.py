@@ -185,6 +185,34 @@ def test_private_targets_are_refused_when_saved(admin, table, receiver):
     assert Webhook.objects.count() == 0
 
 
+@pytest.mark.parametrize(
+    "address",
+    [
+        "::ffff:127.0.0.1",  # IPv4-mapped
+        "::127.0.0.1",  # IPv4-compatible
+        "64:ff9b::7f00:1",  # NAT64, the well-known prefix
+        "64:ff9b:1::a00:5",  # NAT64, a local-use prefix → 10.0.0.5
+        "2002:7f00:1::",  # 6to4 → 127.0.0.1
+        "2002:c0a8:101::1",  # 6to4 → 192.168.1.1
+        "2001:0:4136:e378:8000:63bf:80ff:fffe",  # Teredo, client 127.0.0.1
+    ],
+)
+def test_ipv6_forms_of_a_private_ipv4_address_are_refused(admin, table, address):
+    # when: an IPv6 address that leads to a loopback or private IPv4 address
+    with pytest.raises(RecordValidationError) as err:
+        save_webhook(admin, table("counterparties"), url=f"http://[{address}]:8080/hook")
+    # then: refused like the IPv4 address itself, nothing saved
+    assert "ведёт во внутреннюю сеть" in err.value.errors[0].message
+    assert Webhook.objects.count() == 0
+
+
+def test_ipv6_forms_of_a_public_ipv4_address_pass():
+    from kartoteka.webhooks.net import resolve
+
+    for address in ("64:ff9b::808:808", "2002:808:808::1", "2a00:1450:4010:c0e::8a"):
+        assert resolve(f"http://[{address}]/hook", allow_private=False).address == address
+
+
 def test_a_private_target_is_refused_at_delivery_too(
     admin, table, receiver, run_worker, django_capture_on_commit_callbacks
 ):

@@ -13,6 +13,7 @@ Settings (``config/settings.py``): ``KARTOTEKA_LOGIN_FAILURES_PER_ACCOUNT`` (5),
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from typing import Any
 
 from django import forms
@@ -109,10 +110,15 @@ class LimitedAuthenticationForm(AuthenticationForm):
     """Django's log-in form with the lock checked first: while locked even the right password is
     refused, with the same message for every account name."""
 
+    #: The lock's message when the log-in was refused because of it (the page shows it instead
+    #: of «wrong name or password»).
+    locked_message = ""
+
     def clean(self) -> dict[str, Any]:
         username = self.cleaned_data.get("username") or ""
         ip = client_ip(self.request)
-        if username and is_locked(username, ip):
+        until = lock_until(username, ip) if username else None
+        if until is not None:
             from kartoteka.access.models import AuditEvent
             from kartoteka.access.services import audit
 
@@ -122,13 +128,18 @@ class LimitedAuthenticationForm(AuthenticationForm):
                 ip=ip,
                 message=_("Вход отклонён: слишком много неудачных попыток"),
             )
-            minutes = max(1, lock_seconds() // 60)
-            raise forms.ValidationError(
-                _(
-                    "Слишком много неудачных попыток входа. Вход временно заблокирован, "
-                    "попробуйте через %(minutes)s мин."
-                )
-                % {"minutes": minutes},
-                code="locked",
-            )
+            self.locked_message = locked_message(until)
+            raise forms.ValidationError(self.locked_message, code="locked")
         return super().clean()
+
+
+def locked_message(until: dt.datetime) -> str:
+    """What a locked visitor is told: until when, in the installation's time zone (the lock is
+    counted for unknown account names too, so this tells nothing about which accounts exist)."""
+    local = until.astimezone(zoneinfo.ZoneInfo(settings.TIME_ZONE))
+    # Rounded up to the minute: «until 14:05» must not open the door at 14:04:30 and refuse it.
+    if local.second or local.microsecond:
+        local = local.replace(second=0, microsecond=0) + dt.timedelta(minutes=1)
+    return _("Слишком много неудачных попыток входа. Вход заблокирован до %(until)s.") % {
+        "until": local.strftime("%d.%m.%Y %H:%M")
+    }

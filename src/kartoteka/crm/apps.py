@@ -10,7 +10,9 @@ class CrmConfig(AppConfig):
         from kartoteka.crm.invoices import register_invoice_rules
         from kartoteka.crm.rules import register_rules
         from kartoteka.crm.tasks import register_task_rules
+        from kartoteka.crm.webform_notes import register_webform_notes
 
         register_rules()
         register_invoice_rules()
         register_task_rules()
+        register_webform_notes()

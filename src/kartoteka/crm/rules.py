@@ -8,8 +8,10 @@ because the records service runs them on every write. A refusal is a
 
 - «Статус до» is filled from the counterparty's current status when a row is added and is never
   typed by a person (the field is read-only).
-- The two system work types («Выставление счёта», «Получение оплаты») are set by the actions and
-  the payment rule only; a person picking one is refused.
+- The two system work types («Выставление счёта», «Получение оплаты») and the two stages they
+  lead to («Выписан счёт», «Получена оплата») are set by the actions and the payment rule only; a
+  person picking one is refused, so the funnel's last stages always mean a real invoice and a
+  real payment.
 - Forward only: a row's resulting status may not be earlier than its «Статус до» in the stage
   order (the order of the status options, «Отказ» outside it). Skipping forward is allowed.
   «Отказ» may be chosen at any stage before «Получена оплата». A refused counterparty stays
@@ -21,7 +23,8 @@ because the records service runs them on every write. A refusal is a
   period (those with a «Статус до») can no longer be edited or deleted.
 
 «Контрагенты»: the status follows the work — a person cannot set it directly on an existing
-counterparty (a new one may be given a status, e.g. by an import).
+counterparty (a new one may be given a status, e.g. by an import). Its type changes by the
+payment rule; by hand only an administrator changes it.
 
 Both tables keep the sales funnel's stage-entered facts (:mod:`kartoteka.crm.funnel_facts`) in
 step: every write above refreshes the facts of the counterparties it touched, in its
@@ -57,6 +60,8 @@ PAID = "paid"
 CLIENT = "client"
 POTENTIAL = "potential"
 SYSTEM_WORK_TYPES = ("invoice", "payment")
+#: The stages only the actions «Выписать счёт» and «Счёт оплачен» reach (SPEC §4.3).
+SYSTEM_STAGES = ("invoice", "paid")
 #: The reason carried by the actor of writes a rule makes on a person's behalf.
 STATUS_REASON = "rule:status_follows_work"
 PAYMENT_REASON = "rule:invoice_paid"
@@ -135,6 +140,16 @@ class ClientWorkRules(TableRules):
                         "Правило «после оплаты»: контрагент уже клиент, строки работы больше не "
                         "меняют статус — оставьте «Статус после» пустым."
                     ),
+                    field="status",
+                )
+            if new in SYSTEM_STAGES and not may_use_system_types(ctx.actor):
+                raise RuleViolation(
+                    "system_stage",
+                    _(
+                        "Правило «системные статусы»: «%(status)s» ставится только действиями "
+                        "«Выписать счёт» и «Счёт оплачен»."
+                    )
+                    % {"status": stage_label(new)},
                     field="status",
                 )
             if new is None or before is None:
@@ -266,6 +281,15 @@ class CounterpartyRules(TableRules):
         if ctx.actor.is_system or ctx.actor.reason.startswith("rule:"):
             return
         for row in rows:
+            if not row.is_create and "type" in row.values and not ctx.actor.is_admin:
+                raise RuleViolation(
+                    "type_admin_only",
+                    _(
+                        "Правило «тип контрагента»: клиентом контрагент становится после "
+                        "оплаты счёта; изменить тип вручную может только администратор."
+                    ),
+                    field="type",
+                )
             if not row.is_create and "status" in row.values:
                 raise RuleViolation(
                     "status_follows_work",

@@ -17,6 +17,7 @@ Decisions (see :mod:`kartoteka.exports.columns` and :mod:`kartoteka.exports.writ
 
 from __future__ import annotations
 
+import itertools
 import os
 import secrets
 from collections.abc import Iterable, Iterator
@@ -33,6 +34,7 @@ from kartoteka.exports import writers
 from kartoteka.exports.columns import SYSTEM_KEYS, columns_for
 from kartoteka.exports.errors import ExportError
 from kartoteka.records.selectors import Condition, list_records
+from kartoteka.tables.fieldtypes.link import MAX_ID
 from kartoteka.tables.modelfactory import STATE_ACTIVE
 from kartoteka.tables.models import Table
 
@@ -155,7 +157,7 @@ def export_records(
     # Access rights (SPEC §10): the «export» right and the fields the group may export here;
     # row filters and hidden fields in filters/sorts are the selector's.
     from kartoteka.access import rights
-    from kartoteka.records.selectors import get_table
+    from kartoteka.records.selectors import get_table, mask_unreadable_links
 
     get_table(actor, table.key)  # NotFound when the table is not his to see
     if not rights.can(actor, table, "export"):
@@ -199,9 +201,12 @@ def export_records(
     )
 
     def counted() -> Iterator[Any]:
-        for record in records.iterator(chunk_size=FETCH_SIZE):
-            export.rows += 1
-            yield record
+        # Links to records the actor may not read are blanked as in the grid, a chunk at a time.
+        rows = records.iterator(chunk_size=FETCH_SIZE)
+        while chunk := list(itertools.islice(rows, FETCH_SIZE)):
+            for record in mask_unreadable_links(actor, table, chunk):
+                export.rows += 1
+                yield record
 
     if fmt == "csv":
         export.chunks = writers.write_csv(columns, counted(), encoding=codec, delimiter=delimiter)
@@ -213,7 +218,7 @@ def export_records(
 def _clean_ids(ids: Iterable[Any]) -> list[int]:
     cleaned = []
     for value in ids:
-        if isinstance(value, bool) or not isinstance(value, int):
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_ID:
             raise ExportError(
                 _("«%(value)s» — не номер записи.") % {"value": value}, code="bad_ids"
             )

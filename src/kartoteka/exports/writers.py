@@ -5,7 +5,8 @@ caller passes ``queryset.iterator(chunk_size=…)``), hold at most one chunk of 
 never a list of records, so a million rows export in the same memory as a hundred.
 
 **Formula neutralisation** (OWASP «CSV injection»). A spreadsheet runs a cell that starts with
-``=``, ``+``, ``-``, ``@``, a tab or a carriage return as a formula, and a formula can run
+``=``, ``+``, ``-``, ``@``, a tab or a carriage return as a formula (their full-width
+forms ``＝ ＋ － ＠`` too), and a formula can run
 commands (DDE) or send data away. User text — kind ``text`` only; numbers, dates and «Да»/«Нет»
 are made by the program, and a negative number must stay a number — is therefore neutralised:
 
@@ -28,6 +29,7 @@ import csv
 import io
 import os
 import tempfile
+import unicodedata
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from typing import Any
@@ -58,9 +60,25 @@ _SHEET_NAME_BAD = str.maketrans("", "", "[]:*?/\\")
 TYPED = (NUMBER, DATE, DATETIME)
 
 
+#: Look-alikes NFKC does not fold into ``FORMULA_PREFIXES``: the minus sign.
+_LOOK_ALIKES = ("\u2212",)
+
+
 def is_formula_like(text: str) -> bool:
-    """Whether a spreadsheet would run ``text`` as a formula."""
-    return text.startswith(FORMULA_PREFIXES)
+    """Whether a spreadsheet would run ``text`` as a formula.
+
+    The first character is compared after NFKC folding as well: spreadsheets with an East Asian
+    input method take the full-width ``＝ ＋ － ＠`` (and the small forms ``﹦ ﹢ ﹣ ﹫``) for their
+    ASCII originals and run the cell.
+    """
+    if not text:
+        return False
+    first = text[0]
+    return (
+        first in FORMULA_PREFIXES
+        or unicodedata.normalize("NFKC", first)[:1] in FORMULA_PREFIXES
+        or first in _LOOK_ALIKES
+    )
 
 
 def neutralize(text: str) -> str:

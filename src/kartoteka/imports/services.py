@@ -354,7 +354,7 @@ class _Plan:
                 return _Missing(text)
             return cached
         try:
-            value = f.field_type.parse(f, text)
+            value = selectors.parse_link(self.actor, f, text)
         except ValidationError:
             if not self.settings.create_missing_links:
                 raise

@@ -184,7 +184,18 @@ def _conditions_q(
             errors.append(FieldErrorInfo(cond.field, _("Нет такого поля."), "unknown_field", index))
             continue
         try:
-            parts.append(field.field_type.filter_q(field, cond.op, cond.value, user=actor.user))
+            value = cond.value
+            if field.type == "link" and cond.op in ("eq", "ne", "in"):
+                # A title is looked up among the records the actor may read only.
+                value = (
+                    [_link_value(actor, field, v) for v in value]
+                    if cond.op == "in" and isinstance(value, list | tuple)
+                    else _link_value(actor, field, value)
+                )
+            q = field.field_type.filter_q(field, cond.op, value, user=actor.user)
+            if field.type == "link":
+                q = _readable_link_q(actor, field, cond.op, q)
+            parts.append(q)
         except (ValidationError, FilterError) as exc:
             errors.append(FieldErrorInfo(cond.field, " ".join(exc.messages), "bad_filter", index))
     if errors:
@@ -193,6 +204,22 @@ def _conditions_q(
     for part in parts[1:]:
         combined = (combined | part) if match == "any" else (combined & part)
     return combined
+
+
+def _link_value(actor: Actor, field: Field, value: Any) -> Any:
+    return parse_link(actor, field, value) if isinstance(value, str) else value
+
+
+def _readable_link_q(actor: Actor, field: Field, op: str, q: Q) -> Q:
+    """A link condition as the actor sees the link: one to a record he may not read is empty
+    (as the grid shows it), so filtering by such a record finds nothing and «empty» finds it."""
+    targets = readable_targets(actor, field)
+    if targets is None:
+        return q
+    shown = Q(**{f"{field.key}_id__in": targets})
+    if op in ("empty", "ne"):
+        return q | (Q(**{f"{field.key}_id__isnull": False}) & ~shown)
+    return q & shown
 
 
 def _ordering(fields: dict[str, Field], ordering: Iterable[str]) -> list[Any]:
@@ -243,38 +270,106 @@ def mask_hidden(actor: Actor, table: Table, record: Any) -> Any:
     return record
 
 
+def readable_targets(actor: Actor, field: Field) -> QuerySet | None:
+    """The ids of the records link ``field`` may show the actor, as a subquery; ``None`` when he
+    may read every record of the target table.
+
+    The one rule for links to records the actor may not read, used everywhere a link's target
+    could show: the grid, card and API blank such a link (:func:`mask_unreadable_links`), and so
+    do exports; the form's picker shows no title (:func:`link_titles`); a filter on the link
+    treats it as empty (:func:`_conditions_q`); an import by title (:func:`parse_link`) and a
+    unique-value error (records services) answer as if the record did not exist. Subtable links
+    are never masked: a subtable's rows are already confined to readable parents.
+    """
+    if actor.is_admin or field.link_table is None or field.options.get("subtable"):
+        return None
+    target = field.link_table
+    if not rights.can(actor, target, "view"):
+        return model_for(target).objects.none().values("pk")
+    if rights.row_q(actor, target) is None:
+        return None
+    return base_queryset(actor, target, state=None).values("pk")
+
+
+def readable_ids(actor: Actor, field: Field, ids: Iterable[Any]) -> set[int]:
+    """Of ``ids`` (targets of link ``field``), those the actor may read (see
+    :func:`readable_targets`; without a row filter, every id given)."""
+    wanted = {i for i in ids if i is not None}
+    targets = readable_targets(actor, field)
+    if targets is None or not wanted:
+        return wanted
+    return set(targets.filter(pk__in=wanted).values_list("pk", flat=True))
+
+
 def mask_unreadable_links(actor: Actor, table: Table, records: list[Any]) -> list[Any]:
     """Empty, in memory, the links of loaded records that point at records the actor may not
     read, so a page never shows their titles (a task of another manager's client shows no
-    client). One query per link field whose target is confined; subtable links are skipped (their
-    rows are already confined to readable parents). Returns ``records``."""
+    client). One query per link field whose target is confined (:func:`readable_targets`).
+    Returns ``records``."""
     if actor.is_admin or not records:
         return records
     for field in fields_of(table):
-        if field.type != "link" or field.link_table is None or field.options.get("subtable"):
-            continue
-        target = field.link_table
-        viewable = rights.can(actor, target, "view")
-        if viewable and rights.row_q(actor, target) is None:
+        if field.type != "link" or readable_targets(actor, field) is None:
             continue
         attname = f"{field.key}_id"
-        ids = {getattr(r, attname) for r in records} - {None}
-        if not ids:
-            continue
-        readable = (
-            set(
-                base_queryset(actor, target, state=None)
-                .filter(pk__in=ids)
-                .values_list("pk", flat=True)
-            )
-            if viewable
-            else set()
-        )
+        readable = readable_ids(actor, field, {getattr(r, attname) for r in records})
         for record in records:
             if getattr(record, attname) not in readable and getattr(record, attname) is not None:
                 setattr(record, attname, None)
                 record._state.fields_cache.pop(field.key, None)
     return records
+
+
+def link_titles(actor: Actor, field: Field, ids: Iterable[Any]) -> dict[int, str]:
+    """The titles of the link targets ``ids`` the actor may read; missing and unreadable ones
+    are left out alike (a form's picker shows nothing for them)."""
+    from kartoteka.tables.fieldtypes.link import MAX_ID
+
+    wanted = set()
+    for value in ids:
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            continue
+        if 0 < number <= MAX_ID:
+            wanted.add(number)
+    if field.link_table is None or not wanted:
+        return {}
+    readable = readable_ids(actor, field, wanted)
+    return {r.pk: str(r) for r in model_for(field.link_table).objects.filter(pk__in=readable)}
+
+
+def parse_link(actor: Actor, field: Field, text: str) -> Any:
+    """Text from a file for link ``field`` (a title, or ``#id``) → the target's id. A title is
+    looked up among the records the actor may read only, so one he may not read gets the very
+    answer a missing one does (``ValidationError`` «… не найдено в таблице …»); an id is checked
+    by the records service, which answers both alike too."""
+    from kartoteka.tables.fieldtypes.link import LinkType
+
+    text = text.strip()
+    targets = readable_targets(actor, field)
+    ftype = field.field_type
+    if targets is None or not text or text.lstrip("#").isdigit():
+        return ftype.parse(field, text)
+    assert isinstance(ftype, LinkType) and field.link_table is not None
+    among = model_for(field.link_table).objects.filter(pk__in=targets)
+    pk = ftype.find_by_title(field, text, among=among)
+    if pk is None:
+        raise ftype.title_not_found(field, text)
+    return pk
+
+
+def readable_record_ids(actor: Actor, table: Table, ids: Iterable[int]) -> set[int]:
+    """Of ``ids`` (records of ``table``, any state), those the actor may read — what an error
+    message may name (a unique value taken by a record he may not read names no number)."""
+    wanted = set(ids)
+    if actor.is_admin or not wanted:
+        return wanted
+    try:
+        readable = base_queryset(actor, table, state=None)
+    except NotFound:
+        return set()
+    return set(readable.filter(pk__in=wanted).values_list("pk", flat=True))
 
 
 def paginate(qs: QuerySet, page: int | str | None, per_page: int = 50) -> Page:

@@ -307,8 +307,11 @@ def _check_required(
 
 
 def _check_unique(
-    model: Any, fields: dict[str, Field], changes: list[RowChange], errors: list[FieldError]
+    ctx: RuleContext, fields: dict[str, Field], changes: list[RowChange], errors: list[FieldError]
 ) -> None:
+    from kartoteka.records.selectors import readable_record_ids
+
+    model = ctx.model
     for field in fields.values():
         if not field.unique:
             continue
@@ -342,21 +345,29 @@ def _check_unique(
         for start in range(0, len(values), BATCH):
             chunk = values[start : start + BATCH]
             attname = _attname(model, field.key)
-            for pk, value in model.objects.filter(**{f"{attname}__in": chunk}).values_list(
-                "pk", attname
-            ):
+            taken = list(
+                model.objects.filter(**{f"{attname}__in": chunk}).values_list("pk", attname)
+            )
+            # The value is taken whoever may read the record; its number only for those who may.
+            named = readable_record_ids(ctx.actor, ctx.table, [pk for pk, _v in taken])
+            for pk, value in taken:
                 for change in wanted.get(value, []):
                     if change.record is not None and change.record.pk == pk:
                         continue
+                    params = {
+                        "value": field.field_type.display(field, value),
+                        "label": field.label,
+                        "pk": pk,
+                    }
+                    message = (
+                        _("Значение «%(value)s» поля «%(label)s» уже есть в записи №%(pk)s.")
+                        if pk in named
+                        else _("Значение «%(value)s» поля «%(label)s» уже есть в другой записи.")
+                    )
                     errors.append(
                         FieldError(
                             field.key,
-                            _("Значение «%(value)s» поля «%(label)s» уже есть в записи №%(pk)s.")
-                            % {
-                                "value": field.field_type.display(field, value),
-                                "label": field.label,
-                                "pk": pk,
-                            },
+                            message % params,
                             "not_unique",
                             change.index,
                             value,
@@ -582,7 +593,7 @@ def _validate(ctx: RuleContext, changes: list[RowChange], errors: list[FieldErro
     rules = rules_for(ctx.table)
     rules.prepare(ctx, changes)
     _check_required(ctx.fields, changes, errors)
-    _check_unique(ctx.model, ctx.fields, changes, errors)
+    _check_unique(ctx, ctx.fields, changes, errors)
     _check_links(ctx.fields, changes, errors, ctx.actor)
     _check_files(ctx, changes, errors)
     if errors:

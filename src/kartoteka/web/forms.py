@@ -11,12 +11,18 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from kartoteka.core.actor import Actor
 from kartoteka.core.exceptions import KartotekaError, RecordValidationError, RuleViolation
+from kartoteka.records import selectors
+from kartoteka.tables.fieldtypes.link import MAX_ID
 from kartoteka.tables.models import Field
 
 
-def record_form_class(fields: list[Field], *, mode: str, exclude: tuple[str, ...] = ()) -> type:
-    """A form class for adding (``mode="add"``) or editing (``"edit"``) records."""
+def record_form_class(
+    fields: list[Field], *, mode: str, actor: Actor, exclude: tuple[str, ...] = ()
+) -> type:
+    """A form class for adding (``mode="add"``) or editing (``"edit"``) records by ``actor`` (a
+    link's picker shows only the titles of records he may read)."""
     attrs: dict[str, Any] = {}
     for field in fields:
         if field.key in exclude or field.read_only:
@@ -26,7 +32,7 @@ def record_form_class(fields: list[Field], *, mode: str, exclude: tuple[str, ...
         if mode == "edit" and not field.show_in_edit:
             continue
         form_field = (
-            picker_field(field)
+            picker_field(field, actor)
             if field.type in ("link", "user")
             else field.field_type.form_field(field)
         )
@@ -43,35 +49,47 @@ class PickerWidget(forms.Widget):
 
     template_name = "web/widgets/picker.html"
 
-    def __init__(self, field: Field, attrs: dict[str, Any] | None = None) -> None:
+    def __init__(self, field: Field, actor: Actor, attrs: dict[str, Any] | None = None) -> None:
         super().__init__(attrs)
         self.meta_field = field
+        self.actor = actor
 
     def title_of(self, value: Any) -> str:
+        """The title shown for ``value`` (an id from the address, the record or the POST): for a
+        link, only a record the actor may read has one — a missing and an unreadable one alike
+        show an empty picker."""
         if value in (None, ""):
             return ""
         try:
             pk = int(value)
         except (TypeError, ValueError):
             return ""
+        if self.meta_field.type == "link":
+            return selectors.link_titles(self.actor, self.meta_field, [pk]).get(pk, "")
         return self.meta_field.field_type.display(self.meta_field, pk)
 
     def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
         context = super().get_context(name, value, attrs)
         target = "_users" if self.meta_field.type == "user" else self.meta_field.link_table.key
+        # The id stays (an edit must not unlink a record the actor cannot read; the records
+        # service refuses a new link to it exactly as to a missing one); only the title goes.
         context["widget"].update(
             {"title": self.title_of(value), "url": f"/lookup/{target}/", "pk": value or ""}
         )
         return context
 
 
-def picker_field(field: Field) -> forms.Field:
+def picker_field(field: Field, actor: Actor) -> forms.Field:
+    pick = _("Выберите запись из списка.")
     return forms.IntegerField(
         label=field.label,
         required=field.required,
         help_text=field.help_text,
-        widget=PickerWidget(field),
-        error_messages={"invalid": _("Выберите запись из списка.")},
+        widget=PickerWidget(field, actor),
+        # Ids are 64-bit: a larger number is no record (and no database binds it).
+        min_value=1,
+        max_value=MAX_ID,
+        error_messages={"invalid": pick, "min_value": pick, "max_value": pick},
     )
 
 

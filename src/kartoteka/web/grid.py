@@ -33,6 +33,7 @@ from kartoteka.records.actions import allowed_actions, run_action
 from kartoteka.records.paging import count_rows, keyset_page
 from kartoteka.tables.fieldtypes.base import OPERATOR_LABELS, VALUELESS_OPERATORS
 from kartoteka.tables.fieldtypes.choice import choices_of
+from kartoteka.tables.fieldtypes.link import MAX_ID
 from kartoteka.tables.modelfactory import fields_of
 from kartoteka.tables.models import Field, Table
 from kartoteka.web.forms import apply_errors, record_form_class
@@ -269,7 +270,7 @@ def save_view(request: HttpRequest, key: str) -> HttpResponse:
     fields = {f.key: f for f in fields_of(table)}
     from django.contrib.auth.models import Group
 
-    group_ids = [int(v) for v in request.POST.getlist("groups") if v.isdigit()]
+    group_ids = posted_ids(request.POST.getlist("groups"))
     groups = list(Group.objects.filter(pk__in=group_ids)) if group_ids else None
     try:
         view = grid_services.save_view(
@@ -341,13 +342,19 @@ BULK_ACTIONS = {
 }
 
 
+def posted_ids(values: list[str]) -> list[int]:
+    """Record ids from a form, leaving out anything that is no id: ``"²"`` passes ``isdigit``
+    but not ``int``, and a number beyond 64 bits no database can even bind."""
+    return [int(v) for v in values if v.isascii() and v.isdigit() and 0 < int(v) <= MAX_ID]
+
+
 def _selected_ids(request: HttpRequest, table: Table) -> tuple[list[int], GridState]:
     """The ids a bulk action applies to: the ticked rows, or every row of the grid's filter."""
     state = parse_state(QueryDict(request.POST.get("query", "")))
     if request.POST.get("all") == "1":
         qs = filtered_queryset(_actor(request), table, state)
         return list(qs.order_by("id").values_list("id", flat=True)), state
-    ids = [int(v) for v in request.POST.getlist("ids") if v.isdigit()]
+    ids = posted_ids(request.POST.getlist("ids"))
     return sorted(set(ids)), state
 
 
@@ -369,7 +376,7 @@ def bulk(request: HttpRequest, key: str) -> HttpResponse:
         messages.error(request, _("Не выбрано ни одной записи."))
         return redirect(back)
     fields = [f for f in editable_fields(actor, table) if not f.read_only and f.type != "file"]
-    form_class = record_form_class(fields, mode="edit")
+    form_class = record_form_class(fields, mode="edit", actor=actor)
     form = form_class(request.POST if request.POST.get("confirm") else None, prefix="bulk")
     for f in form.fields.values():
         f.required = False
@@ -478,7 +485,7 @@ def export(request: HttpRequest, key: str) -> HttpResponse:
     options = EXPORT_FORMATS.get(request.POST.get("format", ""), EXPORT_FORMATS["excel"])
     ids = None
     if request.POST.get("all") != "1":
-        ids = [int(v) for v in request.POST.getlist("ids") if v.isdigit()] or None
+        ids = posted_ids(request.POST.getlist("ids")) or None
     fields = {f.key: f for f in fields_of(table)}
     exportable = {f.key for f in rights.export_fields(actor, table)}
     columns = [f.key for f in grid_selectors.grid_fields(actor, table) if f.key in exportable]

@@ -169,17 +169,13 @@ def _related_titles(
         if field.type == "user":
             users = get_user_model().objects.filter(pk__in=ids)
             titles[key] = {u.pk: user_display(u) for u in users}
-        else:
-            records = model_for(field.link_table).objects.all()
-            if actor is not None:
-                from kartoteka.core.exceptions import NotFound
-                from kartoteka.records.selectors import base_queryset
+        elif actor is not None:
+            from kartoteka.records.selectors import link_titles
 
-                try:
-                    records = base_queryset(actor, field.link_table, state=None)
-                except NotFound:
-                    records = records.none()
-            titles[key] = {r.pk: str(r) for r in records.filter(pk__in=ids)}
+            titles[key] = link_titles(actor, field, ids)
+        else:
+            records = model_for(field.link_table).objects.filter(pk__in=ids)
+            titles[key] = {r.pk: str(r) for r in records}
     return titles
 
 

@@ -79,7 +79,7 @@ def record_add(request: HttpRequest, key: str) -> HttpResponse:
     table = _table(request, key)
     _require(request, table, "add")
     fields = rights.editable_fields(_actor(request), table)
-    form_class = record_form_class(fields, mode="add")
+    form_class = record_form_class(fields, mode="add", actor=_actor(request))
     initial = default_initial(fields, request.user)
     # «Назначить задание» and similar buttons open the form with some fields filled in.
     known = {f.key for f in fields}
@@ -137,7 +137,7 @@ def _subtable_context(
     rows = [(r, cells(r, columns)) for r in shown]
     if form is None:
         fields = rights.editable_fields(actor, sub)
-        form = record_form_class(fields, mode="add", exclude=(link.key,))(
+        form = record_form_class(fields, mode="add", actor=actor, exclude=(link.key,))(
             prefix=f"sub-{sub.key}", initial=default_initial(fields, request.user)
         )
     base = [parent_key(link), parent.pk, sub.key]
@@ -170,7 +170,7 @@ def subtable_add(request: HttpRequest, key: str, pk: int, sub: str) -> HttpRespo
     link = _subtable_link(request, table, sub)
     _require(request, link.table, "add")
     fields = rights.editable_fields(_actor(request), link.table)
-    form_class = record_form_class(fields, mode="add", exclude=(link.key,))
+    form_class = record_form_class(fields, mode="add", actor=_actor(request), exclude=(link.key,))
     form = form_class(request.POST, request.FILES or None, prefix=f"sub-{sub}")
     if form.is_valid():
         values = submitted_values(form, fields)
@@ -232,7 +232,7 @@ def subtable_row_edit(request: HttpRequest, key: str, pk: int, sub: str, row: in
     record = _subtable_row(request, link, parent, row)
     _require(request, link.table, "edit")
     fields = rights.editable_fields(_actor(request), link.table)
-    form_class = record_form_class(fields, mode="edit", exclude=(link.key,))
+    form_class = record_form_class(fields, mode="edit", actor=_actor(request), exclude=(link.key,))
     initial = services.current_values(record, fields)
     form = form_class(
         request.POST if request.method == "POST" else None,
@@ -305,7 +305,7 @@ def record_edit(request: HttpRequest, key: str, pk: int) -> HttpResponse:
     record = _record(request, table, pk)
     _require(request, table, "edit")
     fields = rights.editable_fields(_actor(request), table)
-    form_class = record_form_class(fields, mode="edit")
+    form_class = record_form_class(fields, mode="edit", actor=_actor(request))
     initial = services.current_values(record, fields)
     form = form_class(request.POST or None, request.FILES or None, initial=initial)
     if request.method == "POST" and form.is_valid():

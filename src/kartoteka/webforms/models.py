@@ -5,7 +5,8 @@ visible inputs are :class:`WebFormField` rows (a field of the table, a label, re
 :class:`WebFormDefault` rows are hidden values every submission gets (source = «Сайт», type,
 status …); the manager is assigned round-robin among the active users of ``assign_group`` into
 the user field ``assign_field``. Every submission attempt — accepted or refused — is a
-:class:`WebFormSubmission` row: the log the settings page shows and what rate limits count.
+:class:`WebFormSubmission` row: the log the settings page shows, what rate limits count, and
+what keeps a time-trap token to one accepted submission.
 """
 
 from __future__ import annotations
@@ -116,6 +117,8 @@ class WebFormSubmission(models.Model):
         (INVALID, _("ошибки в данных")),
         (REFUSED, _("отклонено защитой от спама")),
     ]
+    #: Outcomes that took the submission: each uses up its time-trap token.
+    ACCEPTED = (CREATED, MERGED)
 
     form = models.ForeignKey(WebForm, on_delete=models.CASCADE, related_name="submissions")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -124,12 +127,23 @@ class WebFormSubmission(models.Model):
     outcome = models.CharField(max_length=16, choices=OUTCOMES)
     reason = models.CharField(max_length=300, blank=True)
     record_id = models.BigIntegerField(null=True)
+    #: The time-trap token's nonce: an accepted submission uses it up.
+    nonce = models.CharField(max_length=32, blank=True, default="")
+    #: What a merge sent that differs from the record's filled fields (kept for the manager).
+    content = models.TextField(blank=True, default="")
 
     class Meta:
         ordering = ["-id"]
         indexes = [
             models.Index(fields=["form", "ip", "created_at"], name="webform_sub_ip_idx"),
             models.Index(fields=["form", "created_at"], name="webform_sub_form_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["form", "nonce"],
+                condition=models.Q(outcome__in=["created", "merged"]) & ~models.Q(nonce=""),
+                name="webform_token_once",
+            )
         ]
 
     def __str__(self) -> str:

@@ -8,8 +8,12 @@ A submission passes the guards in this order, and a refused one writes no record
    website cannot get a Kartoteka CSRF token, so this check takes its place;
 3. the honeypot: a hidden input people never see must stay empty;
 4. the time trap: a signed timestamp rendered into the form must be at least
-   ``WEBFORM_MIN_SECONDS`` old (bots submit at once) and, for tokens of the public page, at most
-   a day old;
+   ``WEBFORM_MIN_SECONDS`` old (bots submit at once) and at most ``PAGE_TOKEN_MAX_AGE`` old, and
+   it is good for one accepted submission: its nonce is kept on the submission's log row (a
+   unique constraint, so two concurrent replays cannot both pass). The token pasted with the
+   snippet is public and never expires, so it is never taken for a submission: the snippet's
+   script swaps it for a fresh one, and without the script the visitor gets the form's own page
+   back with what he typed, to send once more;
 5. rate limits per visitor address and form, and per form (``WEBFORM_RATE_PER_IP``,
    ``WEBFORM_RATE_PER_FORM``), counted from the submission log.
 
@@ -17,17 +21,21 @@ A submission passes the guards in this order, and a refused one writes no record
 
 Then the values are cleaned by the field types and written by the records service with an actor
 whose source is ``webform:<id>``: a new record, or — when the form merges — the existing record
-found by INN, phone or e-mail, changed under the import's «filled wins over empty» policy
-(:func:`kartoteka.records.merge.merge_changes`: an empty value never blanks a filled one), while
-hidden defaults and the manager only fill fields that are empty. The assigned manager is told
-after the commit (:func:`kartoteka.webforms.notify.notify_manager`).
+found by INN, phone or e-mail. Anyone on the internet can send a form, and knowing a client's INN
+or phone is no proof of being him, so a submission only *fills empty fields* of that record
+(what the visitor typed, the hidden defaults, the manager): a value that differs from a filled
+one is never written over it. Those differences are kept as the submission's content — on its log
+row and, where the table's app registered a writer in :data:`submission_notes` (the CRM: a planned
+row «Заявка с сайта: …» in «Работа с клиентом»), next to the record — for the manager to accept.
+The assigned manager is told after the commit (:func:`kartoteka.webforms.notify.notify_manager`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -37,9 +45,10 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from kartoteka.core.actor import Actor
 from kartoteka.core.exceptions import (
@@ -49,8 +58,10 @@ from kartoteka.core.exceptions import (
     RecordValidationError,
     RuleViolation,
 )
+from kartoteka.core.i18n import stored_text
+from kartoteka.core.registry import Registry
 from kartoteka.records import selectors, services
-from kartoteka.records.merge import KEEP_FILLED, fill_empty, merge_changes
+from kartoteka.records.merge import fill_empty, is_blank, same_value
 from kartoteka.records.selectors import Condition
 from kartoteka.tables.modelfactory import fields_of
 from kartoteka.tables.models import Field, Table
@@ -79,7 +90,13 @@ TOKEN = "kt_ts"
 TOKEN_SALT = "kartoteka.webforms.time"
 PAGE_TOKEN_MAX_AGE = 24 * 3600
 #: Refusals a person may simply resend (the page shows the form again with their values).
-RETRYABLE = ("too_fast", "time_trap")
+RETRYABLE = ("too_fast", "time_trap", "confirm")
+
+#: What a merged submission's differences from the record become next to it, by table key:
+#: ``writer(actor, table, record_id, text)`` writes through the records services in the
+#: submission's transaction. Filled from the apps' ``ready()`` (the CRM registers one).
+NoteWriter = Callable[[Actor, Table, int, str], None]
+submission_notes: Registry[NoteWriter] = Registry("submission_notes")
 
 
 class SubmissionRefused(KartotekaError):
@@ -100,6 +117,8 @@ class SubmissionResult:
     outcome: str
     record_id: int | None = None
     errors: dict[str, list[str]] = field(default_factory=dict)
+    #: A merge's differences from the record, as kept for the manager («» when none).
+    content: str = ""
 
     @property
     def ok(self) -> bool:
@@ -292,12 +311,17 @@ def form_inputs(form: WebForm) -> list[WebFormField]:
 
 
 def issue_token(form: WebForm, *, kind: str = "page") -> str:
-    """A signed timestamp for the time trap. ``kind="snippet"`` tokens (pasted into a website
-    with the snippet) never expire; the snippet's script swaps them for fresh page tokens."""
-    return signing.dumps({"f": form.pk, "t": time.time(), "k": kind[0]}, salt=TOKEN_SALT)
+    """A signed timestamp with a nonce for the time trap. ``kind="snippet"`` tokens (pasted into a
+    website with the snippet) never expire and are never taken for a submission; the snippet's
+    script swaps them for page tokens."""
+    return signing.dumps(
+        {"f": form.pk, "t": time.time(), "k": kind[0], "n": secrets.token_urlsafe(12)},
+        salt=TOKEN_SALT,
+    )
 
 
-def _check_token(form: WebForm, token: str) -> None:
+def _check_token(form: WebForm, token: str) -> str:
+    """Check the time trap; returns the token's nonce (one accepted submission per nonce)."""
     refused = SubmissionRefused(
         _("Форма устарела или повреждена. Обновите страницу и отправьте заявку ещё раз."),
         code="time_trap",
@@ -308,14 +332,44 @@ def _check_token(form: WebForm, token: str) -> None:
         raise refused from None
     if not isinstance(data, dict) or data.get("f") != form.pk:
         raise refused
-    age = time.time() - float(data.get("t", 0))
-    if data.get("k") == "p" and age > PAGE_TOKEN_MAX_AGE:
+    if data.get("k") == "s":
+        raise SubmissionRefused(
+            _("Проверьте заявку и через несколько секунд нажмите «%(button)s» ещё раз.")
+            % {"button": form.submit_label},
+            code="confirm",
+        )
+    nonce = data.get("n")
+    if data.get("k") != "p" or not isinstance(nonce, str) or not nonce:
+        raise refused
+    try:
+        age = time.time() - float(data.get("t", 0))
+    except (TypeError, ValueError):
+        raise refused from None
+    if age > PAGE_TOKEN_MAX_AGE:
         raise refused
     if age < float(settings.WEBFORM_MIN_SECONDS):
         raise SubmissionRefused(
             _("Форма отправлена слишком быстро. Подождите несколько секунд и отправьте снова."),
             code="too_fast",
         )
+    if _used(form, nonce):
+        raise _replayed()
+    return nonce[:32]
+
+
+def _used(form: WebForm, nonce: str) -> bool:
+    return (
+        WebFormSubmission.objects.filter(form=form, nonce=nonce[:32])
+        .filter(outcome__in=WebFormSubmission.ACCEPTED)
+        .exists()
+    )
+
+
+def _replayed() -> SubmissionRefused:
+    return SubmissionRefused(
+        _("Эта заявка уже отправлена. Чтобы отправить ещё одну, обновите страницу."),
+        code="replayed",
+    )
 
 
 # -- guards ----------------------------------------------------------------------------------------
@@ -414,7 +468,7 @@ def submit(
         _check_origin(form, origin, own_origin)
         if (data.get(HONEYPOT) or "").strip():
             raise SubmissionRefused(_("Заявка отклонена защитой от спама."), code="honeypot")
-        _check_token(form, data.get(TOKEN) or "")
+        nonce = _check_token(form, data.get(TOKEN) or "")
     except SubmissionRefused as exc:
         _log(form, ip, origin, WebFormSubmission.REFUSED, reason=exc.code)
         raise
@@ -428,8 +482,24 @@ def submit(
     try:
         with transaction.atomic():
             result = _write(actor, form, fields, values)
-            _log(form, ip, origin, result.outcome, record_id=result.record_id)
+            _log(
+                form,
+                ip,
+                origin,
+                result.outcome,
+                record_id=result.record_id,
+                nonce=nonce,
+                content=result.content,
+            )
             _notify(form, result, values, base_url)
+    except IntegrityError:
+        # The same token accepted a moment ago by a concurrent request: nothing of this one
+        # was written (the transaction rolled back).
+        if not _used(form, nonce):
+            raise
+        refused = _replayed()
+        _log(form, ip, origin, WebFormSubmission.REFUSED, reason=refused.code)
+        raise refused from None
     except (RecordValidationError, RuleViolation) as exc:
         errors = _service_errors(exc, {i.field.key for i in form_inputs(form)})
         _log(form, ip, origin, WebFormSubmission.INVALID, reason=exc.code)
@@ -549,19 +619,51 @@ def _write(
             incoming[assign] = next_manager(form)
         record = services.create_record(actor, table, incoming)
         return SubmissionResult(WebFormSubmission.CREATED, record_id=record.pk)
-    # What the visitor typed merges by the import's policy (filled wins over empty); hidden
-    # defaults and the manager only complete the record: a known client keeps his status.
+    # A visitor is not proven to be the client: what he typed, the hidden defaults and the
+    # manager only fill empty fields; what differs from a filled field is kept for the manager.
     current = services.current_values(existing, list(fields.values()))
     hidden = {k: v for k, v in defaults.items() if k not in values}
     if assign and current.get(assign) is None and hidden.get(assign) is None:
         hidden[assign] = next_manager(form)
-    changes = {
-        **fill_empty(fields, current, hidden),
-        **merge_changes(fields, current, values, KEEP_FILLED),
-    }
+    changes = {**fill_empty(fields, current, hidden), **fill_empty(fields, current, values)}
     if changes:
         services.update_record(actor, table, existing.pk, changes)
-    return SubmissionResult(WebFormSubmission.MERGED, record_id=existing.pk)
+    content = submission_content(form, fields, current, values)
+    if content:
+        writer = submission_notes.find(table.key)
+        if writer is not None:
+            writer(actor, table, existing.pk, content)
+    return SubmissionResult(WebFormSubmission.MERGED, record_id=existing.pk, content=content)
+
+
+def submission_content(
+    form: WebForm, fields: dict[str, Field], current: Mapping[str, Any], values: Mapping[str, Any]
+) -> str:
+    """What a merged submission sent that differs from the record's filled fields, one line per
+    input: «Название: «Ромашка, Иван» (в карточке: «Ромашка»)», under «Заявка с сайта …»; ``""``
+    when it differs in nothing. Written in the installation's language (it is stored)."""
+    lines = []
+    for item in form_inputs(form):
+        field = fields.get(item.field.key)
+        if field is None or item.field.key not in values:
+            continue
+        old, new = current.get(field.key), values[field.key]
+        if is_blank(field, old) or same_value(field, old, new):
+            continue
+        lines.append(
+            stored_text(
+                gettext_noop("%(label)s: «%(sent)s» (в карточке: «%(card)s»)"),
+                label=item.shown_label,
+                sent=field.field_type.display(field, new),
+                card=field.field_type.display(field, old),
+            )
+        )
+    if not lines:
+        return ""
+    head = stored_text(
+        gettext_noop("Заявка с сайта (форма «%(form)s»), отличается от карточки:"), form=form.name
+    )
+    return "\n".join([head, *lines])
 
 
 def _notify(form: WebForm, result: SubmissionResult, values: dict[str, Any], base_url: str) -> None:

@@ -3,7 +3,10 @@
 A webhook URL is typed by an administrator, but a URL that resolves to ``127.0.0.1``, a private
 network or a link-local address (``169.254.169.254`` — the cloud metadata service) would let the
 server call its own neighbours. Such targets are refused unless the webhook (or the setting
-``KARTOTEKA_WEBHOOK_ALLOW_PRIVATE``) allows them explicitly.
+``KARTOTEKA_WEBHOOK_ALLOW_PRIVATE``) allows them explicitly. An IPv6 address that carries an
+IPv4 one (IPv4-mapped ``::ffff:a.b.c.d``, IPv4-compatible ``::a.b.c.d``, NAT64 ``64:ff9b::/96``,
+6to4 ``2002::/16``, Teredo) is judged by the IPv4 address too: a NAT64 gateway or a 6to4 relay
+would deliver it there.
 
 The check runs when the webhook is saved and again at every delivery: a host name may resolve to
 a public address on Monday and to ``127.0.0.1`` on Tuesday (DNS rebinding). At delivery the name
@@ -43,11 +46,39 @@ class Target:
     address: str
 
 
+#: IPv6 prefixes whose last 32 bits are an IPv4 address the packet ends up at: NAT64 (RFC 6052,
+#: the well-known prefix and the local-use one of RFC 8215) and the deprecated IPv4-compatible
+#: addresses (``::a.b.c.d``, RFC 4291).
+_EMBEDDING_LAST_32 = (
+    ipaddress.IPv6Network("64:ff9b::/96"),
+    ipaddress.IPv6Network("64:ff9b:1::/48"),
+    ipaddress.IPv6Network("::/96"),
+)
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address leads to: IPv4-mapped, 6to4 (``2002::/16``), Teredo
+    (server and client) and the prefixes of ``_EMBEDDING_LAST_32``."""
+    found: list[ipaddress.IPv4Address] = []
+    if ip.ipv4_mapped is not None:
+        found.append(ip.ipv4_mapped)
+    if ip.sixtofour is not None:
+        found.append(ip.sixtofour)
+    if ip.teredo is not None:
+        found.extend(ip.teredo)
+    if any(ip in net for net in _EMBEDDING_LAST_32):
+        found.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    return found
+
+
 def _is_public(address: str) -> bool:
+    """Whether ``address`` and every IPv4 address it maps to (see ``_embedded_ipv4``) are public:
+    ``64:ff9b::7f00:1``, ``2002:7f00:1::`` and ``::127.0.0.1`` all reach ``127.0.0.1``."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return bool(ip.is_global) and not ip.is_multicast
+    targets: list[ipaddress.IPv4Address | ipaddress.IPv6Address] = [ip]
+    if isinstance(ip, ipaddress.IPv6Address):
+        targets.extend(_embedded_ipv4(ip))
+    return all(bool(t.is_global) and not t.is_multicast for t in targets)
 
 
 def resolve(url: str, *, allow_private: bool) -> Target:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -65,27 +66,32 @@ class LinkType(FieldType):
             return self.clean_value(field, int(text.lstrip("#")))
         record_id = self.find_by_title(field, text)
         if record_id is None:
-            raise invalid(
-                _("«%(value)s» не найдено в таблице «%(table)s»."),
-                code="link_not_found",
-                value=text,
-                table=field.link_table.label,
-            )
+            raise self.title_not_found(field, text)
         return record_id
 
-    def find_by_title(self, field: Any, text: str) -> int | None:
-        """The id of the target record whose title is ``text`` (case- and «ё»-insensitive)."""
+    def title_not_found(self, field: Any, text: str) -> ValidationError:
+        """The error for a title no (readable) target record has."""
+        return invalid(
+            _("«%(value)s» не найдено в таблице «%(table)s»."),
+            code="link_not_found",
+            value=text,
+            table=field.link_table.label,
+        )
+
+    def find_by_title(self, field: Any, text: str, *, among: Any = None) -> int | None:
+        """The id of the target record whose title is ``text`` (case- and «ё»-insensitive),
+        looked up in ``among`` (a queryset of the target table; default: all its records)."""
         from kartoteka.tables.modelfactory import model_for, title_field_keys
 
         target = field.link_table
-        model = model_for(target)
+        records = model_for(target).objects.all() if among is None else among
+        records = records.exclude(record_state="deleted")
         keys = title_field_keys(target)
         if len(keys) == 1:
-            candidates = model.objects.filter(**{f"{keys[0]}__iexact": text})
-            for record in candidates.exclude(record_state="deleted")[:2]:
+            for record in records.filter(**{f"{keys[0]}__iexact": text}).order_by("pk")[:1]:
                 return record.pk
         wanted = fold(text)
-        for record in model.objects.exclude(record_state="deleted").iterator():
+        for record in records.order_by("pk").iterator():
             if fold(str(record)) == wanted:
                 return record.pk
         return None
