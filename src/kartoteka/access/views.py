@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 from kartoteka.access import rights, services
 from kartoteka.access.models import (
     FIELD_ACCESS,
+    GROUP_PERMISSIONS,
     VERB_LABELS,
     VERBS,
     AuditEvent,
@@ -32,6 +33,7 @@ from kartoteka.core.actor import ADMIN_GROUP, Actor
 from kartoteka.core.exceptions import KartotekaError
 from kartoteka.records.actions import actions_for
 from kartoteka.records.selectors import list_records
+from kartoteka.tables.fieldtypes.user import user_display
 from kartoteka.tables.modelfactory import fields_of
 from kartoteka.tables.models import Table
 
@@ -72,7 +74,11 @@ def groups(request: HttpRequest) -> HttpResponse:
             return redirect("access:group", pk=group.pk)
         return redirect("access:groups")
     all_groups = list(Group.objects.order_by("name"))
-    users = get_user_model().objects.prefetch_related("groups").order_by("last_name", "username")
+    users = list(
+        get_user_model().objects.prefetch_related("groups").order_by("last_name", "username")
+    )
+    for u in users:
+        u.kartoteka_name = user_display(u)  # type: ignore[attr-defined]
     return render(
         request,
         "access/groups.html",
@@ -156,6 +162,9 @@ def group_detail(request: HttpRequest, pk: int) -> HttpResponse:
                     ),
                     row_filter=existing.row_filter if existing else None,
                 )
+            services.set_group_permissions(
+                actor, group, [c for c in GROUP_PERMISSIONS if request.POST.get(f"perm:{c}")]
+            )
         except KartotekaError as exc:
             messages.error(request, exc.message)
         else:
@@ -169,6 +178,10 @@ def group_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "is_admin_group": group.name == ADMIN_GROUP,
             "verb_labels": [(v, VERB_LABELS[v]) for v in VERBS],
             "rows": _table_rows(group),
+            "group_permissions": [
+                (code, label, group.permissions.filter(codename=code).exists())
+                for code, label in GROUP_PERMISSIONS.items()
+            ],
         },
     )
 
