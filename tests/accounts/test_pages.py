@@ -164,3 +164,17 @@ def test_a_group_given_manage_employees_reaches_the_pages(client, admin, account
     # then
     assert list(group.permissions.values_list("codename", flat=True)) == ["manage_employees"]
     assert client.get("/settings/users/").status_code == 200
+
+
+def test_a_password_set_by_hand_ends_his_sessions_but_not_the_administrators_own(
+    boss, admin_user, manager_user
+):
+    his = Client()
+    his.force_login(manager_user)
+    response = boss.post(
+        f"/settings/users/{manager_user.pk}/password/", {"password": "Vn4$mZq8!tW"}
+    )
+    assert 'data-testid="password">Vn4$mZq8!tW<' in response.content.decode()
+    assert his.get("/").status_code == 302
+    boss.post(f"/settings/users/{admin_user.pk}/password/", {"password": "Lp9#wQz2!eR"})
+    assert boss.get("/settings/users/").status_code == 200

@@ -33,7 +33,6 @@ from kartoteka.core.actor import ADMIN_GROUP, Actor
 from kartoteka.core.exceptions import KartotekaError
 from kartoteka.records.actions import actions_for
 from kartoteka.records.selectors import list_records
-from kartoteka.tables.fieldtypes.user import user_display
 from kartoteka.tables.modelfactory import fields_of
 from kartoteka.tables.models import Table
 
@@ -74,11 +73,7 @@ def groups(request: HttpRequest) -> HttpResponse:
             return redirect("access:group", pk=group.pk)
         return redirect("access:groups")
     all_groups = list(Group.objects.order_by("name"))
-    users = list(
-        get_user_model().objects.prefetch_related("groups").order_by("last_name", "username")
-    )
-    for u in users:
-        u.kartoteka_name = user_display(u)  # type: ignore[attr-defined]
+    users = get_user_model().objects.prefetch_related("groups").order_by("last_name", "username")
     return render(
         request,
         "access/groups.html",

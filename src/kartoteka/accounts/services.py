@@ -174,7 +174,13 @@ def active_admins() -> QuerySet:
 def refuse_losing_last_admin(user: Any) -> None:
     """``AccountError`` when ``user`` is the only active administrator (call in the transaction
     that would disable or demote him: the administrators' rows are locked until it ends)."""
-    admins = list(active_admins().select_for_update().values_list("pk", flat=True))
+    admins = list(
+        get_user_model()
+        .objects.select_for_update()
+        .filter(pk__in=active_admins().values("pk"))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
     if admins == [user.pk]:
         raise AccountError(
             _(

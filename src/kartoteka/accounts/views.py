@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth import get_user_model
+from django.contrib.auth import get_user_model, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
@@ -140,6 +140,9 @@ def set_password(request: HttpRequest, pk: int) -> HttpResponse:
     except KartotekaError as exc:
         messages.error(request, exc.message)
         return redirect("accounts:user", pk=user.pk)
+    if user.pk == request.user.pk:
+        # His other sessions end with the old password; this one goes on.
+        update_session_auth_hash(request, user)
     return _show_password(request, user, password)
 
 
