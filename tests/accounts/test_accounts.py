@@ -90,6 +90,14 @@ def test_a_duplicate_login_or_e_mail_or_a_weak_password_is_refused(
     assert _state() == before
 
 
+def test_a_bad_phone_of_the_new_employee_leaves_no_log_in(admin):
+    before = _state()
+    with pytest.raises(services.AccountError) as refused:
+        _make(admin, "sidorov", "Сидоров Павел", phone="позвоните мне")
+    assert refused.value.message == "Телефон: «позвоните мне» — не номер телефона."
+    assert _state() == before
+
+
 def test_access_is_given_to_an_employee_record_without_a_log_in(admin, table):
     employees = table("employees")
     record = create_record(

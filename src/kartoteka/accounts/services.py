@@ -31,7 +31,12 @@ from kartoteka.access.models import AuditEvent
 from kartoteka.access.rights import can_manage_employees
 from kartoteka.access.services import audit
 from kartoteka.core.actor import ADMIN_GROUP, MANAGERS_GROUP, Actor
-from kartoteka.core.exceptions import KartotekaError, NotFound, PermissionDenied
+from kartoteka.core.exceptions import (
+    KartotekaError,
+    NotFound,
+    PermissionDenied,
+    RecordValidationError,
+)
 from kartoteka.records.services import create_record, update_records
 from kartoteka.tables.models import Table
 
@@ -85,7 +90,10 @@ def create_user(
             "phone": phone or None,
             "access_group": group,
         }
-        create_record(Actor.system("create user", source=actor.source), employees, values)
+        try:
+            create_record(Actor.system("create user", source=actor.source), employees, values)
+        except RecordValidationError as exc:
+            raise _employee_error(exc) from None
         audit(
             AuditEvent.RIGHTS,
             actor=actor,
@@ -205,6 +213,17 @@ def _account_event(actor: Actor, user: Any, message: str, **data: Any) -> None:
         actor=actor,
         message=message,
         data={"user": user.get_username(), "source": actor.source, **data},
+    )
+
+
+def _employee_error(exc: RecordValidationError) -> AccountError:
+    """A refused «Сотрудники» value in words of the form: «Телефон: …»."""
+    from kartoteka.tables.modelfactory import fields_of
+
+    labels = {f.key: f.label for f in fields_of(_employees())}
+    return AccountError(
+        " ".join(f"{labels.get(e.field, e.field)}: {e.message}" for e in exc.errors),
+        code="invalid_employee",
     )
 
 
@@ -332,9 +351,12 @@ def grant_access(
         user.save()
         user.groups.set([group_obj])
         values = {"user": user.pk, "access_group": group, "email": email or None}
-        update_records(
-            Actor.system("grant access", source=actor.source), employees, {record.pk: values}
-        )
+        try:
+            update_records(
+                Actor.system("grant access", source=actor.source), employees, {record.pk: values}
+            )
+        except RecordValidationError as exc:
+            raise _employee_error(exc) from None
         _account_event(
             actor,
             user,
