@@ -3,6 +3,7 @@
     kartoteka init                      create or upgrade the database and built-in tables
     kartoteka createadmin --username U --password P [--email E]
     kartoteka createuser U --password P --group GROUP [--full-name "…"] [--email E]
+    kartoteka user list [--json] | disable U | enable U | set-password U --password P
     kartoteka demo [--if-empty]         load the demo company
     kartoteka serve [--host H] [--port N]
     kartoteka worker [--no-scheduler]   run background jobs and the reminder scheduler
@@ -551,6 +552,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--full-name", default="")
     p.add_argument("--email", default="")
     p.set_defaults(fn=cmd_createuser)
+
+    from kartoteka.accounts.cli import add_parser as add_user_parser
+
+    add_user_parser(sub)
 
     p = sub.add_parser("demo", help="загрузить демо-данные")
     p.add_argument("--if-empty", action="store_true", help="только если их ещё нет")

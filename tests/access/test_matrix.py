@@ -305,6 +305,110 @@ def _webhook(ctx: Ctx) -> int:
     ).pk
 
 
+# -- employees' log-ins -------------------------------------------------------------------------
+#: Refused to everyone but the administrator (pages: 403, the API: 401 without a log-in).
+_STAFF_403 = {"own": 403, "peer": 403, "no_table": 403, "hidden": 403, "read_only": 403}
+
+
+def _employee_pk(ctx: Ctx) -> int:
+    from kartoteka.tables.modelfactory import model_for
+    from kartoteka.tables.models import Table
+
+    employees = model_for(Table.objects.get(key="employees")).objects
+    return employees.get(user_id=ctx.target.user.pk).pk
+
+
+def _new_login(name: str) -> dict[str, Any]:
+    return {"username": name, "password": "Vn4$mZq8!tW", "group": "Менеджеры", "full_name": name}
+
+
+_ACCOUNT_ROWS = [
+    Row("accounts:users", "log-ins", "GET", lambda c: ("/settings/users/", {}), ADMIN_ONLY),
+    Row(
+        "accounts:users",
+        "new employee with access",
+        "POST",
+        lambda c: ("/settings/users/", _new_login("novikov")),
+        E(**_STAFF_403),
+        write=True,
+    ),
+    Row(
+        "accounts:user",
+        "a log-in",
+        "GET",
+        lambda c: (f"/settings/users/{c.target.user.pk}/", {}),
+        ADMIN_ONLY,
+    ),
+    Row(
+        "accounts:password",
+        "set a password",
+        "POST",
+        lambda c: (f"/settings/users/{c.target.user.pk}/password/", {"password": "Vn4$mZq8!tW"}),
+        E(**_STAFF_403),
+        write=True,
+    ),
+    Row(
+        "accounts:disable",
+        "disable",
+        "POST",
+        lambda c: (f"/settings/users/{c.target.user.pk}/disable/", {}),
+        E(**_STAFF_403),
+        write=True,
+    ),
+    Row(
+        "accounts:enable",
+        "enable",
+        "POST",
+        lambda c: (f"/settings/users/{c.target.user.pk}/enable/", {}),
+        E(admin=ANY, **_STAFF_403),
+        write=True,
+    ),
+    Row(
+        "accounts:hand_over",
+        "hand clients over",
+        "POST",
+        lambda c: (
+            f"/settings/users/{c.target.user.pk}/hand-over/",
+            {"to": c.world.targets["peer"].user.pk},
+        ),
+        E(**_STAFF_403),
+        write=True,
+    ),
+    Row(
+        "accounts:employee",
+        "«Доступ в систему» of a record",
+        "GET",
+        lambda c: (f"/settings/users/employee/{_employee_pk(c)}/", {}),
+        ADMIN_ONLY,
+    ),
+    Row(
+        "api:users",
+        "list users",
+        "GET",
+        lambda c: ("/api/v1/users/", {}),
+        E(anonymous=401, **_STAFF_403),
+    ),
+    Row(
+        "api:users",
+        "create a user",
+        "POST",
+        lambda c: ("/api/v1/users/", _new_login("novikov")),
+        E(anonymous=401, **_STAFF_403),
+        write=True,
+        json_body=True,
+    ),
+    Row(
+        "api:user_disable",
+        "disable a user",
+        "POST",
+        lambda c: (f"/api/v1/users/{c.target.user.pk}/disable/", {}),
+        E(anonymous=401, **_STAFF_403),
+        write=True,
+        json_body=True,
+    ),
+]
+
+
 MATRIX: list[Row] = [
     # -- log-in, language ----------------------------------------------------------------------
     Row("login", "log-in page", "GET", lambda c: ("/login/", {}), E(anonymous=OK)),
@@ -757,6 +861,8 @@ MATRIX: list[Row] = [
         lambda c: (f"/settings/access/g/{_group_pk('Менеджеры')}/t/counterparties/preview/", {}),
         ADMIN_ONLY,
     ),
+    # -- employees' log-ins (administrators; a group given «Управление сотрудниками») ---------
+    *_ACCOUNT_ROWS,
     # -- REST API (session log-in; the same rights as the pages) ------------------------------
     Row("api:me", "me", "GET", lambda c: ("/api/v1/me/", {}), API_ANY),
     Row(

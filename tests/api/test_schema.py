@@ -17,6 +17,8 @@ PATHS = {
     "/api/v1/tables/{table}/records/upsert/": {"post"},
     "/api/v1/tables/{table}/actions/{action}/": {"post"},
     "/api/v1/reports/funnel/": {"get"},
+    "/api/v1/users/": {"get", "post"},
+    "/api/v1/users/{id}/disable/": {"post"},
 }
 
 

@@ -65,7 +65,7 @@ def login_as_manager(page, server) -> None:
     page.fill("#id_username", "smirnova")
     page.fill("#id_password", PASSWORD)
     page.click("button[type=submit]")
-    expect(page.get_by_test_id("current-user")).to_have_text("Анна Сергеевна Смирнова")
+    expect(page.get_by_test_id("current-user")).to_have_text("Смирнова А. С.")
 
 
 def test_a_manager_sees_only_his_own_clients(page, server, manager):

@@ -34,6 +34,11 @@ VERB_LABELS = {
 }
 VERBS = tuple(VERB_LABELS)
 
+#: The right to open «Сотрудники» settings: log-ins, passwords, disabling, handing over clients.
+MANAGE_EMPLOYEES = "manage_employees"
+#: Group-wide rights an administrator may give on a group's page: codename → label.
+GROUP_PERMISSIONS = {MANAGE_EMPLOYEES: _("Управление сотрудниками")}
+
 HIDDEN = "hidden"
 READ_ONLY = "read_only"
 EDITABLE = "editable"
@@ -59,6 +64,8 @@ class TableRight(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["group", "table"], name="one_table_right_per_group")
         ]
+        #: Rights beyond tables, given to a group as Django permissions (``access.<codename>``).
+        permissions = [(MANAGE_EMPLOYEES, "Управление сотрудниками")]
 
     def __str__(self) -> str:
         return f"{self.group} / {self.table}"
@@ -83,11 +90,13 @@ class AuditEvent(models.Model):
     LOGIN_FAILED = "login_failed"
     LOCKED = "login_locked"
     RIGHTS = "rights"
+    ACCOUNT = "account"
     KINDS = [
         (LOGIN, _("Вход")),
         (LOGIN_FAILED, _("Неудачный вход")),
         (LOCKED, _("Вход заблокирован")),
         (RIGHTS, _("Изменение прав")),
+        (ACCOUNT, _("Учётные записи")),
     ]
 
     created_at = models.DateTimeField(default=timezone.now, db_index=True)

@@ -21,7 +21,14 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 
-from kartoteka.access.models import EDITABLE, HIDDEN, VERBS, FieldRight, TableRight
+from kartoteka.access.models import (
+    EDITABLE,
+    HIDDEN,
+    MANAGE_EMPLOYEES,
+    VERBS,
+    FieldRight,
+    TableRight,
+)
 from kartoteka.core.actor import Actor
 from kartoteka.tables.modelfactory import fields_of, model_for
 from kartoteka.tables.models import Field, Table
@@ -71,6 +78,14 @@ NOTHING = TableAccess(verbs=frozenset(), actions=frozenset())
 def privileged(actor: Actor) -> bool:
     """Administrators, the system, and writes a business rule makes on someone's behalf."""
     return actor.is_admin or actor.reason.startswith("rule:")
+
+
+def can_manage_employees(actor: Actor) -> bool:
+    """Administrators, and active members of a group given «Управление сотрудниками»."""
+    if actor.is_admin:
+        return True
+    user = actor.user
+    return bool(user.is_active and user.has_perm(f"access.{MANAGE_EMPLOYEES}"))
 
 
 def group_of(user: Any) -> Any:

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from kartoteka.access.models import (
     EDITABLE,
     FIELD_ACCESS,
+    GROUP_PERMISSIONS,
     READ_ONLY,
     VERBS,
     AuditEvent,
@@ -135,11 +136,14 @@ def delete_group(actor: Actor, group: Group) -> None:
 def set_user_group(actor: Actor, user: Any, group: Group) -> None:
     """Move ``user`` into ``group`` (a user is in exactly one group)."""
     _require_admin(actor)
+    from kartoteka.accounts.services import refuse_losing_last_admin
     from kartoteka.records.selectors import base_queryset
     from kartoteka.records.services import update_records
 
     before = [g.name for g in user.groups.all()]
     with transaction.atomic():
+        if group.name != ADMIN_GROUP:
+            refuse_losing_last_admin(user)
         user.groups.set([group])
         user.is_staff = group.name == ADMIN_GROUP
         user.save(update_fields=["is_staff"])
@@ -160,6 +164,34 @@ def set_user_group(actor: Actor, user: Any, group: Group) -> None:
             _("Пользователь %(user)s переведён в группу «%(group)s»")
             % {"user": user.get_username(), "group": group.name},
             {"user": user.get_username(), "before": before, "after": group.name},
+        )
+
+
+def set_group_permissions(actor: Actor, group: Group, codenames: Iterable[str]) -> None:
+    """Give ``group`` exactly the group-wide rights ``codenames`` (keys of
+    :data:`~kartoteka.access.models.GROUP_PERMISSIONS`), e.g. «Управление сотрудниками»."""
+    from django.contrib.auth.models import Permission
+
+    _require_admin(actor)
+    wanted = set(codenames)
+    unknown = wanted - set(GROUP_PERMISSIONS)
+    if unknown:
+        raise AccessError(
+            _("Неизвестное право: %(v)s.") % {"v": ", ".join(sorted(unknown))}, code="permission"
+        )
+    known = Permission.objects.filter(
+        content_type__app_label="access", codename__in=GROUP_PERMISSIONS
+    )
+    before = sorted(group.permissions.filter(pk__in=known).values_list("codename", flat=True))
+    if before == sorted(wanted):
+        return
+    with transaction.atomic():
+        group.permissions.remove(*known.exclude(codename__in=wanted))
+        group.permissions.add(*known.filter(codename__in=wanted))
+        _rights_event(
+            actor,
+            _("Общие права группы «%(group)s» изменены") % {"group": group.name},
+            {"group": group.name, "before": before, "after": sorted(wanted)},
         )
 
 
@@ -296,6 +328,10 @@ def set_field_rights(
 # -- the default configuration -------------------------------------------------------------------
 
 WORK_VERBS = [v for v in VERBS]
+#: Actions that open an administrator's page («Доступ в систему» on «Сотрудники»): no group is
+#: given them by default (the page itself asks for «Управление сотрудниками»).
+SETTINGS_ACTIONS = frozenset({"system_access"})
+ADMIN_ACTIONS = SETTINGS_ACTIONS | {"mark_paid"}
 READ_VERBS = ["view", "export", "print"]
 
 
@@ -316,7 +352,7 @@ def ensure_default_rights() -> list[str]:
     if not TableRight.objects.filter(group=managers).exists():
         for table in tables:
             category = table.category.key if table.category_id else ""
-            actions = [a.key for a in actions_for(table) if a.key != "mark_paid"]
+            actions = [a.key for a in actions_for(table) if a.key not in ADMIN_ACTIONS]
             if category in ("company",):
                 TableRight.objects.create(group=managers, table=table, verbs=READ_VERBS, actions=[])
                 continue
@@ -342,7 +378,7 @@ def ensure_default_rights() -> list[str]:
                     group=accounting,
                     table=table,
                     verbs=WORK_VERBS,
-                    actions=[a.key for a in actions_for(table)],
+                    actions=[a.key for a in actions_for(table) if a.key not in SETTINGS_ACTIONS],
                 )
             else:
                 TableRight.objects.create(

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 from kartoteka.access import rights, services
 from kartoteka.access.models import (
     FIELD_ACCESS,
+    GROUP_PERMISSIONS,
     VERB_LABELS,
     VERBS,
     AuditEvent,
@@ -156,6 +157,9 @@ def group_detail(request: HttpRequest, pk: int) -> HttpResponse:
                     ),
                     row_filter=existing.row_filter if existing else None,
                 )
+            services.set_group_permissions(
+                actor, group, [c for c in GROUP_PERMISSIONS if request.POST.get(f"perm:{c}")]
+            )
         except KartotekaError as exc:
             messages.error(request, exc.message)
         else:
@@ -169,6 +173,10 @@ def group_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "is_admin_group": group.name == ADMIN_GROUP,
             "verb_labels": [(v, VERB_LABELS[v]) for v in VERBS],
             "rows": _table_rows(group),
+            "group_permissions": [
+                (code, label, group.permissions.filter(codename=code).exists())
+                for code, label in GROUP_PERMISSIONS.items()
+            ],
         },
     )
 

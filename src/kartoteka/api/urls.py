@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from kartoteka.accounts import api as accounts_api
 from kartoteka.api import docs_views, views
 
 app_name = "api"
@@ -15,6 +16,8 @@ urlpatterns = [
     path("tables/<slug:table>/records/<int:pk>/", views.RecordView.as_view(), name="record"),
     path("tables/<slug:table>/actions/<slug:action>/", views.ActionView.as_view(), name="action"),
     path("reports/funnel/", views.FunnelView.as_view(), name="funnel"),
+    path("users/", accounts_api.UsersView.as_view(), name="users"),
+    path("users/<int:pk>/disable/", accounts_api.UserDisableView.as_view(), name="user_disable"),
     path("schema/", docs_views.SchemaView.as_view(), name="schema"),
     path("docs/", docs_views.docs, name="docs"),
 ]

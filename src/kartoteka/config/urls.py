@@ -17,5 +17,6 @@ urlpatterns = [
     path("calendar/", include("kartoteka.calendar.urls")),
     path("", include("kartoteka.imports.urls")),
     path("settings/access/", include("kartoteka.access.urls")),
+    path("settings/users/", include("kartoteka.accounts.urls")),
     path("", include("kartoteka.web.urls")),
 ]

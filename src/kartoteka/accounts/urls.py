@@ -1,0 +1,17 @@
+"""«Сотрудники» settings (log-ins), mounted at ``/settings/users/``."""
+
+from django.urls import path
+
+from kartoteka.accounts import views
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("", views.users, name="users"),
+    path("<int:pk>/", views.user_detail, name="user"),
+    path("<int:pk>/password/", views.set_password, name="password"),
+    path("<int:pk>/disable/", views.disable, name="disable"),
+    path("<int:pk>/enable/", views.enable, name="enable"),
+    path("<int:pk>/hand-over/", views.hand_over, name="hand_over"),
+    path("employee/<int:pk>/", views.employee, name="employee"),
+]
