@@ -152,6 +152,7 @@ def backed_up(tmp_path_factory):
     with installation(tmp / "source", "source") as env:
         # the demo company with two files: quicker to restore than to make (init, demo)
         run(env, "restore", str(FIXTURES / f"{database_kind()}.tar.gz"))
+        run(env, "init")  # brought up to this version's schema, as after an upgrade
         writer = Writer(env, tmp / "stop")
         try:
             before = writer.wait_for(15)
