@@ -56,7 +56,19 @@ add_field(Actor.system("admin in the designer"), Table.objects.get(key="counterp
 # -- users -----------------------------------------------------------------------------------
 
 
-def test_createadmin_makes_an_administrator_who_can_log_in(crm, client, capsys):
+def test_production_hashes_with_argon2():
+    """The suite hashes with MD5 for speed (``tests/conftest.py``); the product never does."""
+    from kartoteka.config import settings as production
+
+    assert production.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
+    assert not any("MD5" in hasher for hasher in production.PASSWORD_HASHERS)
+
+
+def test_createadmin_makes_an_administrator_who_can_log_in(crm, client, capsys, settings):
+    # given: the product's hashers, not the suite's fast one
+    from kartoteka.config import settings as production
+
+    settings.PASSWORD_HASHERS = production.PASSWORD_HASHERS
     # when
     code = main(
         ["createadmin", "--username", "chief", "--password", "Xk2#pLq9!vR", "--email", "c@x.ru"]

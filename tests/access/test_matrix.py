@@ -31,14 +31,14 @@ uploaded himself, which the wizard may show back to him).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from tests.access.conftest import SECRET_INN, Target, World, dump
+from tests.access.conftest import SECRET_INN, Target, World, build_world, dump
 
 OK, EMPTY, LOGIN, REFUSED, ANY = "OK", "EMPTY", "LOGIN", "REFUSED", "ANY"
 SUBJECTS = ("anonymous", "admin", "own", "peer", "no_table", "hidden", "read_only")
@@ -1245,6 +1245,48 @@ def _body(response: Any) -> str:
         except UnicodeDecodeError:
             continue
     return ""
+
+
+@pytest.fixture(scope="module")
+def built_world(django_db_setup, django_db_blocker) -> Iterator[World]:
+    """The world, built once for the module's hundreds of cases (once per worker) in a
+    transaction of its own: each case's transaction nests in it as a savepoint and rolls back to
+    the world as built, and the world itself is rolled back after the module's last case."""
+    from django.db import transaction
+
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            built = build_world()
+        except BaseException:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+            raise
+    try:
+        yield built
+    finally:
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+
+
+@pytest.fixture
+def world(built_world, db) -> World:
+    """The built world with its users read afresh: a case may change the user objects it was
+    handed (a log-in sets ``last_login``), and the next case must get them as the database has
+    them again. The cases only read the records' ids and values."""
+    from django.contrib.auth import get_user_model
+
+    users = get_user_model().objects.in_bulk(
+        [built_world.admin.pk, *(u.pk for u in built_world.users.values())]
+    )
+    return World(
+        admin=users[built_world.admin.pk],
+        users={key: users[u.pk] for key, u in built_world.users.items()},
+        targets={key: replace(t, user=users[t.user.pk]) for key, t in built_world.targets.items()},
+        company=built_world.company,
+    )
 
 
 @pytest.mark.parametrize(("row", "subject"), CASES)
