@@ -39,6 +39,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from tests.access.conftest import SECRET_INN, Target, World, build_world, dump
+from tests.builders import built_for_module
 
 OK, EMPTY, LOGIN, REFUSED, ANY = "OK", "EMPTY", "LOGIN", "REFUSED", "ANY"
 SUBJECTS = ("anonymous", "admin", "own", "peer", "no_table", "hidden", "read_only")
@@ -1249,26 +1250,9 @@ def _body(response: Any) -> str:
 
 @pytest.fixture(scope="module")
 def built_world(django_db_setup, django_db_blocker) -> Iterator[World]:
-    """The world, built once for the module's hundreds of cases (once per worker) in a
-    transaction of its own: each case's transaction nests in it as a savepoint and rolls back to
-    the world as built, and the world itself is rolled back after the module's last case."""
-    from django.db import transaction
-
-    with django_db_blocker.unblock():
-        outer = transaction.atomic()
-        outer.__enter__()
-        try:
-            built = build_world()
-        except BaseException:
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
-            raise
-    try:
-        yield built
-    finally:
-        with django_db_blocker.unblock():
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
+    """The world, built once for the module's hundreds of cases (once per worker): each case
+    rolls back to it (see ``built_for_module``)."""
+    yield from built_for_module(django_db_blocker, build_world)
 
 
 @pytest.fixture
