@@ -248,12 +248,18 @@ def test_run_prints_the_address_and_the_administrators_log_in(company):
         text=True,
         start_new_session=True,
     )
+    read: queue.Queue[str] = queue.Queue()
+    reader = threading.Thread(target=lambda: [read.put(line) for line in proc.stdout])
+    reader.start()
     try:
-        lines = _lines_until(proc, "Остановить", seconds=120)
+        lines = _lines_until(proc, read, "Остановить", seconds=120)
         status, _html = _wait_for(f"http://127.0.0.1:{port}/login/", proc, lambda: "".join(lines))
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)
+        # The reader ends at the end of the output; then the pipe is closed, not left to the GC.
+        reader.join(timeout=30)
+        proc.stdout.close()
     # then
     assert f"Картотека работает: http://127.0.0.1:{port}/\n" in lines
     assert f"Вход: {username} / {password}\n" in lines
@@ -261,11 +267,10 @@ def test_run_prints_the_address_and_the_administrators_log_in(company):
     assert status == 200
 
 
-def _lines_until(proc, marker, *, seconds):
-    """The process's output lines up to the first one containing ``marker``."""
+def _lines_until(proc, read, marker, *, seconds):
+    """The process's output lines (put in the queue ``read``) up to the first one containing
+    ``marker``."""
     lines: list[str] = []
-    read: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=lambda: [read.put(line) for line in proc.stdout], daemon=True).start()
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:

@@ -283,14 +283,22 @@ def test_uploaded_files_follow_the_rights_of_their_record(world, client, setting
         verbs=["view"],
         row_filter={"conditions": [["owner", "eq", "{current user}"]]},
     )
+
+    def opened(path: str) -> tuple[int, bytes]:
+        # A file answer is streamed from the open file: read it whole, which closes the file.
+        response = client.get(path)
+        body = response.getvalue() if response.streaming else b""
+        response.close()
+        return response.status_code, body
+
     client.force_login(own)
     # then: his own file opens; another's, or one of no record, is a 404
-    assert client.get("/media/scans/scan/mine.pdf").status_code == 200
-    assert client.get("/media/scans/scan/peer.pdf").status_code == 404
-    assert client.get("/media/scans/scan/stray.pdf").status_code == 404
-    assert client.get("/media/scans/title/mine.pdf").status_code == 404
+    assert opened("/media/scans/scan/mine.pdf") == (200, b"%PDF-1.4 mine.pdf")
+    assert opened("/media/scans/scan/peer.pdf") == (404, b"")
+    assert opened("/media/scans/scan/stray.pdf") == (404, b"")
+    assert opened("/media/scans/title/mine.pdf") == (404, b"")
     client.force_login(world.admin)
-    assert client.get("/media/scans/scan/peer.pdf").status_code == 200
+    assert opened("/media/scans/scan/peer.pdf") == (200, b"%PDF-1.4 peer.pdf")
 
 
 def test_pages_offer_only_what_the_group_may_do(world, client):
