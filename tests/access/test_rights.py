@@ -285,10 +285,11 @@ def test_uploaded_files_follow_the_rights_of_their_record(world, client, setting
     )
 
     def opened(path: str) -> tuple[int, bytes]:
-        # A file answer is streamed from the open file: read it whole, which closes the file.
+        # A file answer is streamed from the open file: reading it whole closes the file (the
+        # test client closes the answer at the end of its content; closing it again would send
+        # «request finished» a second time, which on PostgreSQL closes the test's connection).
         response = client.get(path)
         body = response.getvalue() if response.streaming else b""
-        response.close()
         return response.status_code, body
 
     client.force_login(own)
