@@ -48,12 +48,24 @@ if ! ensure_chromium; then
   [ "${CI:-}" = "true" ] && exit 1
 fi
 
+# The output must be clean: a traceback, a logging error or a warning anywhere in it (a server
+# thread's, a subprocess's, one pytest did not turn into a failure) fails the run.
+DIRT='Traceback|--- Logging error ---|Warning'
+
 run_suite() {
   local name="$1"; shift
+  local out
+  out="$(mktemp)"
   say "Test suite on $name"
-  "$@" "$BIN/pytest" -p no:cacheprovider -q -n "${KARTOTEKA_TEST_WORKERS:-2}"
-  local code=$?
-  if [ $code -eq 5 ]; then say "!!! no tests ran on $name"; return 1; fi
+  "$@" "$BIN/pytest" -p no:cacheprovider -q -n "${KARTOTEKA_TEST_WORKERS:-2}" 2>&1 | tee "$out"
+  local code=${PIPESTATUS[0]}
+  if [ $code -eq 5 ]; then say "!!! no tests ran on $name"; code=1; fi
+  if grep -Eq -- "$DIRT" "$out"; then
+    say "!!! the output on $name is not clean (tracebacks, logging errors or warnings):"
+    grep -En -- "$DIRT" "$out" | head -n 20
+    [ $code -eq 0 ] && code=1
+  fi
+  rm -f "$out"
   return $code
 }
 

@@ -10,6 +10,21 @@ from kartoteka.core.actor import ADMIN_GROUP, MANAGERS_GROUP, Actor
 from kartoteka.tables.modelfactory import clear_model_cache
 from tests.mail import smtp_server
 
+#: What the suite hashes passwords with. Argon2 costs tens of milliseconds a hash by design, and
+#: fixtures make users in most tests; production keeps Argon2 (``kartoteka.config.settings``,
+#: checked by ``tests/test_cli_contract.py`` and ``test_production_hashes_with_argon2``).
+FAST_HASHERS = [
+    "django.contrib.auth.hashers.MD5PasswordHasher",
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+
+
+def pytest_configure(config):
+    from django.conf import settings
+
+    settings.PASSWORD_HASHERS = FAST_HASHERS
+
 
 @pytest.fixture(autouse=True)
 def _installation_language():

@@ -56,7 +56,19 @@ add_field(Actor.system("admin in the designer"), Table.objects.get(key="counterp
 # -- users -----------------------------------------------------------------------------------
 
 
-def test_createadmin_makes_an_administrator_who_can_log_in(crm, client, capsys):
+def test_production_hashes_with_argon2():
+    """The suite hashes with MD5 for speed (``tests/conftest.py``); the product never does."""
+    from kartoteka.config import settings as production
+
+    assert production.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
+    assert not any("MD5" in hasher for hasher in production.PASSWORD_HASHERS)
+
+
+def test_createadmin_makes_an_administrator_who_can_log_in(crm, client, capsys, settings):
+    # given: the product's hashers, not the suite's fast one
+    from kartoteka.config import settings as production
+
+    settings.PASSWORD_HASHERS = production.PASSWORD_HASHERS
     # when
     code = main(
         ["createadmin", "--username", "chief", "--password", "Xk2#pLq9!vR", "--email", "c@x.ru"]
@@ -236,12 +248,18 @@ def test_run_prints_the_address_and_the_administrators_log_in(company):
         text=True,
         start_new_session=True,
     )
+    read: queue.Queue[str] = queue.Queue()
+    reader = threading.Thread(target=lambda: [read.put(line) for line in proc.stdout])
+    reader.start()
     try:
-        lines = _lines_until(proc, "Остановить", seconds=120)
+        lines = _lines_until(proc, read, "Остановить", seconds=120)
         status, _html = _wait_for(f"http://127.0.0.1:{port}/login/", proc, lambda: "".join(lines))
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)
+        # The reader ends at the end of the output; then the pipe is closed, not left to the GC.
+        reader.join(timeout=30)
+        proc.stdout.close()
     # then
     assert f"Картотека работает: http://127.0.0.1:{port}/\n" in lines
     assert f"Вход: {username} / {password}\n" in lines
@@ -249,11 +267,10 @@ def test_run_prints_the_address_and_the_administrators_log_in(company):
     assert status == 200
 
 
-def _lines_until(proc, marker, *, seconds):
-    """The process's output lines up to the first one containing ``marker``."""
+def _lines_until(proc, read, marker, *, seconds):
+    """The process's output lines (put in the queue ``read``) up to the first one containing
+    ``marker``."""
     lines: list[str] = []
-    read: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=lambda: [read.put(line) for line in proc.stdout], daemon=True).start()
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:

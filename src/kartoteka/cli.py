@@ -41,8 +41,14 @@ from typing import Any
 def _setup() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kartoteka.config.settings")
     import django
+    from django.apps import apps
 
-    django.setup()
+    # Once per process: a second ``django.setup()`` (``main()`` called from code that already
+    # runs Django, as the tests do) configures logging again, and the new console handler keeps
+    # whatever ``sys.stderr`` is at that moment, a stream that may be closed by the time a
+    # later log line arrives («--- Logging error ---»).
+    if not apps.ready:
+        django.setup()
 
 
 def _fail(message: str) -> int:

@@ -286,17 +286,26 @@ def test_uploaded_files_follow_the_rights_of_their_record(world, client, setting
     mine, theirs = (
         list_records(Actor.for_user(world.admin), scans).order_by("id").values_list("pk", flat=True)
     )
+
+    def opened(path: str) -> tuple[int, bytes]:
+        # A file answer is streamed from the open file: reading it whole closes the file (the
+        # test client closes the answer at the end of its content; closing it again would send
+        # «request finished» a second time, which on PostgreSQL closes the test's connection).
+        response = client.get(path)
+        body = response.getvalue() if response.streaming else b""
+        return response.status_code, body
+
     client.force_login(own)
     # then: his own record's file opens; another's record, a field that is no file field, or a
     # field of the record with no file, is a 404
-    assert client.get(f"/t/scans/{mine}/files/scan/").status_code == 200
-    assert client.get(f"/t/scans/{theirs}/files/scan/").status_code == 404
-    assert client.get(f"/t/scans/{mine}/files/title/").status_code == 404
-    assert client.get(f"/t/scans/{mine}/files/owner/").status_code == 404
+    assert opened(f"/t/scans/{mine}/files/scan/") == (200, b"%PDF-1.4 mine.pdf")
+    assert opened(f"/t/scans/{theirs}/files/scan/") == (404, b"")
+    assert opened(f"/t/scans/{mine}/files/title/") == (404, b"")
+    assert opened(f"/t/scans/{mine}/files/owner/") == (404, b"")
     client.force_login(world.admin)
-    assert client.get(f"/t/scans/{theirs}/files/scan/").status_code == 200
+    assert opened(f"/t/scans/{theirs}/files/scan/") == (200, b"%PDF-1.4 peer.pdf")
     # and the old address by path serves nothing
-    assert client.get("/media/scans/scan/peer.pdf").status_code == 404
+    assert opened("/media/scans/scan/peer.pdf") == (404, b"")
 
 
 def test_pages_offer_only_what_the_group_may_do(world, client):

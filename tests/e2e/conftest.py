@@ -15,8 +15,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 CHROMIUM = "/usr/bin/chromium"
+
+# Playwright's assertions retry for 5 s by default. On this project's 2-core machines, with the
+# other half of the suite, a second server and a second browser running beside a test, one page
+# of our server can take longer than that, and a correct page then fails its check. A check that
+# holds returns at once; only a failing one waits longer.
+expect.set_options(timeout=20_000)
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 

@@ -158,8 +158,10 @@ def test_website_leads_reach_the_base_and_the_webhook(page, server, tmp_path):
         worker.terminate()
         worker.wait(timeout=20)
         hooks_httpd.shutdown()
+        hooks_httpd.server_close()
         if site_httpd is not None:
             site_httpd.shutdown()
+            site_httpd.server_close()
         # leave the shared server without a webhook that points at a closed port
         page.goto(server.url + "/integrations/webhooks/")
         for link in page.get_by_test_id("webhooks").get_by_role("link").all()[:1]:

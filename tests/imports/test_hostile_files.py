@@ -84,7 +84,6 @@ def read_in_child(path: Path, tmp_path: Path) -> tuple[dict, float, int]:
     }
     env.pop("DATABASE_URL", None)
     out, err = tmp_path / "child.out", tmp_path / "child.err"
-    started = time.monotonic()
     with open(out, "wb") as stdout, open(err, "wb") as stderr:
         child = subprocess.Popen(
             [sys.executable, "-c", CHILD, str(path), path.name],

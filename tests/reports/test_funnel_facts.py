@@ -29,6 +29,7 @@ from kartoteka.reports.funnel import (
     funnel_members,
 )
 from kartoteka.reports.period import Period
+from tests.builders import built_for_module
 
 from .conftest import local, set_created
 
@@ -54,8 +55,25 @@ def _facts_current(crm):
     funnel_facts.ensure_current()
 
 
-@pytest.fixture
-def random_history(table, manager_user, petrova, admin):
+@pytest.fixture(scope="module")
+def random_history(django_db_setup, django_db_blocker):
+    """A random sales history of 40 counterparties, built once for the module's tests, which
+    only read it (see ``built_for_module``); the ids of its two managers."""
+    yield from built_for_module(django_db_blocker, _random_history)
+
+
+def _random_history() -> list[int]:
+    from kartoteka.core.actor import ADMIN_GROUP, MANAGERS_GROUP
+    from kartoteka.tables.models import Table
+    from tests.conftest import _user
+
+    manager_user = _user("ivanov", MANAGERS_GROUP, "Иванов Иван")
+    petrova = _user("petrova", MANAGERS_GROUP, "Петрова Анна")
+    admin = Actor.for_user(_user("boss", ADMIN_GROUP, "Петров Пётр"))
+
+    def table(key: str) -> Table:
+        return Table.objects.get(key=key)
+
     rnd = random.Random(2026)
     managers = [manager_user.pk, petrova.pk, None]
     counterparties = table("counterparties")

@@ -169,7 +169,7 @@ def create_table(
         if not db_table:
             table.db_table = f"t_{table.pk}"
             table.save(update_fields=["db_table"])
-        models = build_registry(extra_tables=[table])
+        models = build_registry(extra_tables=[table], around=table)
         schema.create_table(models[table.pk])
     return table
 
@@ -296,7 +296,7 @@ def add_field(
             field.save(update_fields=["db_column"])
         _set_choices(field, choices)
         bump_version(table)
-        models = build_registry()
+        models = build_registry(around=table)
         try:
             schema.add_column(models[table.pk], key)
         except IntegrityError:
@@ -375,7 +375,7 @@ def change_field(
         forget_choices(field)
         if new_type in ("choice", "multi_choice") and not field.choices.exists():
             _choices_from_values(old, old_model, field)
-        new_models = build_registry()
+        new_models = build_registry(around=table)
         new_model = new_models[table.pk]
         old_mf = cast(models.Field, old_model._meta.get_field(old.key))
         new_mf = cast(models.Field, new_model._meta.get_field(field.key))
