@@ -178,6 +178,11 @@ def dump() -> str:
     ):
         parts[model.__name__] = list(model.objects.order_by("pk").values())
     parts["groups"] = list(Group.objects.order_by("pk").values_list("pk", "name"))
+    parts["users"] = list(
+        get_user_model()
+        .objects.order_by("pk")
+        .values_list("pk", "username", "email", "password", "is_active")
+    )
     parts["user_groups"] = list(
         get_user_model().groups.through.objects.order_by("pk").values_list("user_id", "group_id")
     )
