@@ -12,6 +12,14 @@ def wait_htmx_idle(page: Page, timeout: float = 5000) -> None:
     page.wait_for_function(f"() => !document.querySelector({_BUSY!r})", timeout=timeout)
 
 
+def open_subtable_form(page: Page, subtable: Locator) -> None:
+    """Press «+ Добавить» in a subtable and wait until its form has finished opening: while
+    Bootstrap's collapse animates, a click on a checkbox in it may not take."""
+    subtable.get_by_role("button", name="+ Добавить").click()
+    expect(subtable.locator(".collapse.show form").first).to_be_visible()
+    wait_htmx_idle(page)
+
+
 def save_subtable_row(page: Page, subtable: Locator) -> None:
     """Press «Сохранить строку» in an open subtable form once the form has finished opening
     and HTMX is idle, and wait for the server's answer (a loaded machine may take seconds)."""

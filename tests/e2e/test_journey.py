@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.htmx import save_subtable_row, wait_htmx_idle
+from tests.e2e.htmx import open_subtable_form, save_subtable_row, wait_htmx_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -59,7 +59,7 @@ def test_administrator_journey_through_a_counterparty(page, server):
     # an empty subtable shows one «Пока пусто» row, which is no record
     empty = work.get_by_text("Пока пусто").count() > 0
     rows_before = 0 if empty else work.locator("tbody tr").count()
-    work.get_by_role("button", name="+ Добавить").click()
+    open_subtable_form(page, work)
     work.locator("select[name='sub-client_work-work_type']").select_option(label="Звонок")
     work.locator("textarea[name='sub-client_work-description']").fill("Обсудили поставку")
     save_subtable_row(page, work)
@@ -95,7 +95,7 @@ def test_a_failed_partial_request_is_reported_not_swallowed(page, server, browse
     card_url = page.url
     wait_htmx_idle(page)
     work = page.get_by_test_id("subtable-client_work")
-    work.get_by_role("button", name="+ Добавить").click()
+    open_subtable_form(page, work)
     work.locator("select[name='sub-client_work-work_type']").select_option(label="Звонок")
     text = "Строка для двух вкладок"
     work.locator("textarea[name='sub-client_work-description']").fill(text)

@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.htmx import save_subtable_row, wait_htmx_idle
+from tests.e2e.htmx import open_subtable_form, save_subtable_row, wait_htmx_idle
 from tests.e2e.test_journey import login
 
 pytestmark = pytest.mark.e2e
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.e2e
 def log_work(page, kind: str, status: str, text: str) -> None:
     wait_htmx_idle(page)
     work = page.get_by_test_id("subtable-client_work")
-    work.get_by_role("button", name="+ Добавить").click()
+    open_subtable_form(page, work)
     work.locator("select[name='sub-client_work-work_type']").select_option(label=kind)
     work.locator("textarea[name='sub-client_work-description']").fill(text)
     work.locator("input[name='sub-client_work-done']").check()
@@ -31,7 +31,7 @@ def log_work(page, kind: str, status: str, text: str) -> None:
 def add_item(page, name: str, quantity: str, price: str) -> None:
     wait_htmx_idle(page)
     items = page.get_by_test_id("subtable-invoice_items")
-    items.get_by_role("button", name="+ Добавить").click()
+    open_subtable_form(page, items)
     items.locator("input[name='sub-invoice_items-name']").fill(name)
     items.locator("input[name='sub-invoice_items-quantity']").fill(quantity)
     items.locator("input[name='sub-invoice_items-price']").fill(price)

@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import ARTIFACTS
-from tests.e2e.htmx import save_subtable_row, wait_htmx_idle
+from tests.e2e.htmx import open_subtable_form, save_subtable_row, wait_htmx_idle
 from tests.e2e.test_journey import login
 
 pytestmark = pytest.mark.e2e
@@ -85,10 +85,11 @@ def test_assign_notify_log_work_and_reschedule_in_the_calendar(page, browser, se
 
     # when she logs a work row
     work = manager.get_by_test_id("subtable-task_work")
-    work.get_by_role("button", name="+ Добавить").click()
+    open_subtable_form(manager, work)
     work.locator("textarea[name='sub-task_work-description']").fill("Собрала цены")
     work.locator("input[name='sub-task_work-hours_spent']").fill("1,5")
     work.locator("input[name='sub-task_work-done']").check()
+    expect(work.locator("input[name='sub-task_work-done']")).to_be_checked()
     work.locator("select[name='sub-task_work-state']").select_option(label="В работе")
     save_subtable_row(manager, work)
     expect(manager.get_by_test_id("subtable-task_work").get_by_text("Собрала цены")).to_be_visible()
