@@ -345,9 +345,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         if args.save_template:
             services.save_template(actor, table, args.save_template, settings, headers_of(settings))
     except KartotekaError as exc:
-        if args.json:
-            _print_json({"error": exc.message})
-        return _fail(exc.message)
+        return _refuse(args, exc.message)
     if args.json:
         _print_json(result.as_json())
         return 0
@@ -383,6 +381,13 @@ def _print_plan(plan: Any) -> None:
         print(f"  строка {plan.row}: создание — {changes}")
 
 
+def _refuse(args: argparse.Namespace, message: str) -> int:
+    """Say why a command could not run: as ``{"error": …}`` too when JSON was asked for."""
+    if getattr(args, "json", False):
+        _print_json({"error": message})
+    return _fail(message)
+
+
 def _cli_actor(username: str | None) -> Any:
     from django.contrib.auth import get_user_model
 
@@ -406,15 +411,11 @@ def cmd_import_undo(args: argparse.Namespace) -> int:
     batch = ImportBatch.objects.select_related("table").filter(pk=args.batch).first()
     if batch is None:
         message = f"Импорт №{args.batch} не найден."
-        if args.json:
-            _print_json({"error": message})
-        return _fail(message)
+        return _refuse(args, message)
     try:
         report = undo_import(Actor.system("cli import-undo", source="cli"), batch)
     except KartotekaError as exc:
-        if args.json:
-            _print_json({"error": exc.message})
-        return _fail(exc.message)
+        return _refuse(args, exc.message)
     if args.json:
         _print_json({"batch": batch.pk, **report})
         return 0
@@ -489,21 +490,15 @@ def cmd_import_resume(args: argparse.Namespace) -> int:
     batch = ImportBatch.objects.select_related("table").filter(pk=args.batch).first()
     if batch is None:
         message = f"Импорт №{args.batch} не найден."
-        if args.json:
-            _print_json({"error": message})
-        return _fail(message)
+        return _refuse(args, message)
     try:
         row = batch.next_row
         actor = _cli_actor(args.user)
         batch = resume_import(actor, batch, background=False)
     except KartotekaError as exc:
-        if args.json:
-            _print_json({"error": exc.message})
-        return _fail(exc.message)
+        return _refuse(args, exc.message)
     if batch.status != ImportBatch.DONE:
-        if args.json:
-            _print_json({"error": batch.message})
-        return _fail(batch.message)
+        return _refuse(args, batch.message)
     summary = {
         "batch": batch.pk,
         "from_row": row,
