@@ -137,13 +137,14 @@ def dump() -> str:
     """Every row an access test may touch, in a stable text form: records of every table (all
     states), saved views, column choices, rights, groups and users' groups, schema metadata, API
     tokens, calendar feeds, import batches and templates, notifications and reminders, web forms
-    (and their submissions) and webhooks."""
+    (and their submissions), webhooks, invitations and password-reset requests."""
     import json
 
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
 
     from kartoteka.access.models import FieldRight, TableRight
+    from kartoteka.accounts.models import Invitation, ResetRequest
     from kartoteka.api.models import ApiToken
     from kartoteka.calendar.models import CalendarFeed
     from kartoteka.grids.models import ColumnPreference, SavedView
@@ -175,6 +176,8 @@ def dump() -> str:
         WebForm,
         WebFormSubmission,
         Webhook,
+        Invitation,
+        ResetRequest,
     ):
         parts[model.__name__] = list(model.objects.order_by("pk").values())
     parts["groups"] = list(Group.objects.order_by("pk").values_list("pk", "name"))

@@ -410,6 +410,127 @@ _ACCOUNT_ROWS = [
 ]
 
 
+def _give_email(ctx: Ctx) -> None:
+    """The target user gets an e-mail (the world's users have none): invitations need one."""
+    user = ctx.target.user
+    user.email = f"{user.username}@example.ru"
+    user.save(update_fields=["email"])
+
+
+def _invitation_link(ctx: Ctx) -> str:
+    """A fresh invitation of the subject's target user (made by the system, not the subject)."""
+    from kartoteka.accounts import invitations
+    from kartoteka.core.actor import Actor
+
+    _give_email(ctx)
+    return invitations.invite(Actor.system("test"), ctx.target.user, send=False).link
+
+
+def _reset_link(ctx: Ctx) -> str:
+    from django.contrib.auth.tokens import default_token_generator
+    from django.utils.http import urlsafe_base64_encode
+
+    user = ctx.target.user
+    uid = urlsafe_base64_encode(str(user.pk).encode())
+    return f"/password/reset/{uid}/{default_token_generator.make_token(user)}/"
+
+
+_NEW_PASSWORD = {"password1": "Tr7$kWn2!pZx", "password2": "Tr7$kWn2!pZx"}
+_INVITE_ROWS = [
+    Row(
+        "accounts:invite_new",
+        "invite a new employee",
+        "POST",
+        lambda c: (
+            "/settings/users/invite/",
+            {**_new_login("novikov"), "email": "novikov@example.ru"},
+        ),
+        E(**_STAFF_403),
+        write=True,
+    ),
+    Row(
+        "accounts:invite",
+        "invite again",
+        "POST",
+        lambda c: (f"/settings/users/{c.target.user.pk}/invite/", {}),
+        E(**_STAFF_403),
+        write=True,
+        prepare=_give_email,
+    ),
+    Row(
+        "accounts:employee_invite",
+        "invite from a record (he has a log-in: refused)",
+        "POST",
+        lambda c: (
+            f"/settings/users/employee/{_employee_pk(c)}/invite/",
+            {"username": "novikov", "email": "novikov@example.ru", "group": "Менеджеры"},
+        ),
+        E(admin=REFUSED, **_STAFF_403),
+        write=True,
+    ),
+    Row(
+        "invite_accept",
+        "invitation page",
+        "GET",
+        lambda c: (_invitation_link(c), {}),
+        E(anonymous=OK),
+    ),
+    Row(
+        "invite_accept",
+        "accept an invitation",
+        "POST",
+        lambda c: (_invitation_link(c), _NEW_PASSWORD),
+        E(anonymous=OK),
+        write=True,
+    ),
+    Row(
+        "password_reset",
+        "«Забыли пароль?»",
+        "GET",
+        lambda c: ("/password/reset/", {}),
+        E(anonymous=OK),
+    ),
+    Row(
+        "password_reset",
+        "ask for a reset link",
+        "POST",
+        lambda c: ("/password/reset/", {"email": c.target.user.email}),
+        E(anonymous=OK),
+        write=True,
+        prepare=_give_email,
+    ),
+    Row(
+        "password_reset_sent",
+        "«Проверьте почту»",
+        "GET",
+        lambda c: ("/password/reset/sent/", {}),
+        E(anonymous=OK),
+    ),
+    Row(
+        "password_reset_confirm",
+        "reset link page",
+        "GET",
+        lambda c: (_reset_link(c), {}),
+        E(anonymous=OK),
+    ),
+    Row(
+        "password_reset_confirm",
+        "set a new password from the link",
+        "POST",
+        lambda c: (_reset_link(c), _NEW_PASSWORD),
+        E(anonymous=OK),
+        write=True,
+    ),
+    Row(
+        "password_reset_done",
+        "«Пароль изменён»",
+        "GET",
+        lambda c: ("/password/reset/done/", {}),
+        E(anonymous=OK),
+    ),
+]
+
+
 MATRIX: list[Row] = [
     # -- log-in, language ----------------------------------------------------------------------
     Row("login", "log-in page", "GET", lambda c: ("/login/", {}), E(anonymous=OK)),
@@ -864,6 +985,7 @@ MATRIX: list[Row] = [
     ),
     # -- employees' log-ins (administrators; a group given «Управление сотрудниками») ---------
     *_ACCOUNT_ROWS,
+    *_INVITE_ROWS,
     # -- REST API (session log-in; the same rights as the pages) ------------------------------
     Row("api:me", "me", "GET", lambda c: ("/api/v1/me/", {}), API_ANY),
     Row(

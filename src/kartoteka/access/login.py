@@ -52,17 +52,29 @@ def _norm(username: str) -> str:
     return (username or "").strip().lower()[:150]
 
 
-def lock_until(username: str, ip: str, *, now: dt.datetime | None = None) -> dt.datetime | None:
-    """When the lock on this account or address lifts, or ``None`` when not locked."""
+def lock_until(
+    username: str,
+    ip: str,
+    *,
+    now: dt.datetime | None = None,
+    model: Any = None,
+    limits: tuple[int, int] | None = None,
+) -> dt.datetime | None:
+    """When the lock on this account or address lifts, or ``None`` when not locked.
+
+    ``model`` and ``limits`` (per name, per address) count other attempts the same way: the
+    password-reset requests (:class:`kartoteka.accounts.models.ResetRequest`)."""
     from kartoteka.access.models import LoginFailure
 
     now = now or timezone.now()
     since = now - dt.timedelta(seconds=lock_seconds())
-    recent = LoginFailure.objects.filter(created_at__gt=since, created_at__lte=now)
+    model = model or LoginFailure
+    recent = model.objects.filter(created_at__gt=since, created_at__lte=now)
+    per_name, per_address = limits or (per_account(), per_ip())
     until = None
     for qs, limit in (
-        (recent.filter(username=_norm(username)), per_account()),
-        (recent.filter(ip=ip) if ip else recent.none(), per_ip()),
+        (recent.filter(username=_norm(username)), per_name),
+        (recent.filter(ip=ip) if ip else recent.none(), per_address),
     ):
         times = list(qs.order_by("-created_at").values_list("created_at", flat=True)[:limit])
         if len(times) >= limit:
@@ -136,10 +148,15 @@ class LimitedAuthenticationForm(AuthenticationForm):
 def locked_message(until: dt.datetime) -> str:
     """What a locked visitor is told: until when, in the installation's time zone (the lock is
     counted for unknown account names too, so this tells nothing about which accounts exist)."""
+    return _("Слишком много неудачных попыток входа. Вход заблокирован до %(until)s.") % {
+        "until": until_text(until)
+    }
+
+
+def until_text(until: dt.datetime) -> str:
+    """When a lock lifts, «07.12.2026 14:05», in the installation's time zone."""
     local = until.astimezone(zoneinfo.ZoneInfo(settings.TIME_ZONE))
     # Rounded up to the minute: «until 14:05» must not open the door at 14:04:30 and refuse it.
     if local.second or local.microsecond:
         local = local.replace(second=0, microsecond=0) + dt.timedelta(minutes=1)
-    return _("Слишком много неудачных попыток входа. Вход заблокирован до %(until)s.") % {
-        "until": local.strftime("%d.%m.%Y %H:%M")
-    }
+    return local.strftime("%d.%m.%Y %H:%M")

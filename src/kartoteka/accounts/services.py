@@ -72,10 +72,7 @@ def create_user(
     first, last = _split_name(full_name)
     candidate = User(username=username, email=email, first_name=first, last_name=last)
     if check_password:
-        try:
-            validate_password(password, candidate)
-        except ValidationError as exc:
-            raise AccountError(" ".join(exc.messages), code="weak_password") from None
+        _validate_password(password, candidate)
     with transaction.atomic():
         candidate.set_password(password)
         candidate.is_staff = group == ADMIN_GROUP
@@ -323,6 +320,7 @@ def grant_access(
     password: str,
     group: str,
     email: str | None = None,
+    check_password: bool = True,
 ) -> Any:
     """«Доступ в систему» for an employee record without a log-in: the user is made from the
     record (name, e-mail) and linked to it."""
@@ -344,7 +342,8 @@ def grant_access(
     group_obj = _check_new_login(actor, username, email, group)
     first, last = _split_name(record.full_name or "")
     user = get_user_model()(username=username, email=email, first_name=first, last_name=last)
-    _validate_password(password, user)
+    if check_password:
+        _validate_password(password, user)
     with transaction.atomic():
         user.set_password(password)
         user.is_staff = group == ADMIN_GROUP

@@ -14,4 +14,7 @@ urlpatterns = [
     path("<int:pk>/enable/", views.enable, name="enable"),
     path("<int:pk>/hand-over/", views.hand_over, name="hand_over"),
     path("employee/<int:pk>/", views.employee, name="employee"),
+    path("invite/", views.invite_new, name="invite_new"),
+    path("<int:pk>/invite/", views.invite, name="invite"),
+    path("employee/<int:pk>/invite/", views.employee_invite, name="employee_invite"),
 ]

@@ -1,6 +1,7 @@
 """«Сотрудники» settings, mounted at ``/settings/users/``: the log-ins with their last log-in and
 failed attempts, a new employee with «Доступ в систему», a password set by hand (shown once),
-disabling and enabling, and «Передать клиентов и задания». Thin views over
+disabling and enabling, «Пригласить» (an e-mailed link to set the password), and «Передать
+клиентов и задания». Thin views over
 :mod:`kartoteka.accounts.services`; administrators and groups with «Управление сотрудниками»."""
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kartoteka.access.rights import can_manage_employees
-from kartoteka.accounts import services
+from kartoteka.accounts import invitations, services
 from kartoteka.core.actor import ADMIN_GROUP, MANAGERS_GROUP, Actor
 from kartoteka.core.exceptions import KartotekaError
 from kartoteka.records.selectors import base_queryset
@@ -90,17 +91,76 @@ def users(request: HttpRequest) -> HttpResponse:
             messages.error(request, exc.message)
         else:
             return _show_password(request, user, password)
+    return _users_page(request, form)
+
+
+def _users_page(request: HttpRequest, form: Any) -> HttpResponse:
     return render(
         request,
         "accounts/users.html",
         {
-            "users": services.list_users(actor),
+            "users": services.list_users(_actor(request)),
             "groups": _groups(request),
             "form": form,
             "default_group": MANAGERS_GROUP,
             "failures_days": services.FAILURES_DAYS,
         },
     )
+
+
+def _invited(request: HttpRequest, letter: invitations.Letter) -> HttpResponse:
+    """After an invitation: what became of the letter (never its link), on the user's page."""
+    name = services.full_name(letter.user)
+    if letter.sent is not False:  # ``None``: leaves when the caller's transaction commits
+        messages.success(
+            request,
+            _("Приглашение отправлено: %(name)s получит письмо на %(email)s.")
+            % {"name": name, "email": letter.email},
+        )
+    else:
+        messages.error(
+            request,
+            _(
+                "Письмо с приглашением не отправлено (%(error)s). Проверьте настройки почты и "
+                "отправьте приглашение ещё раз или задайте пароль вручную."
+            )
+            % {"error": letter.error},
+        )
+    return redirect("accounts:user", pk=letter.user.pk)
+
+
+@managers_only
+@require_POST
+def invite_new(request: HttpRequest) -> HttpResponse:
+    """«Пригласить» on the users page: a new employee whose password the invitation sets."""
+    try:
+        letter = invitations.invite_new_user(
+            _actor(request),
+            username=request.POST.get("username", ""),
+            email=request.POST.get("email", ""),
+            group=request.POST.get("group", ""),
+            full_name=request.POST.get("full_name", ""),
+            phone=request.POST.get("phone", ""),
+            position=request.POST.get("position", ""),
+            request=request,
+        )
+    except KartotekaError as exc:
+        messages.error(request, exc.message)
+        return _users_page(request, request.POST)
+    return _invited(request, letter)
+
+
+@managers_only
+@require_POST
+def invite(request: HttpRequest, pk: int) -> HttpResponse:
+    """«Отправить приглашение» again (the older links stop working)."""
+    user = get_object_or_404(get_user_model(), pk=pk)
+    try:
+        letter = invitations.invite(_actor(request), user, request=request)
+    except KartotekaError as exc:
+        messages.error(request, exc.message)
+        return redirect("accounts:user", pk=user.pk)
+    return _invited(request, letter)
 
 
 @managers_only
@@ -126,6 +186,7 @@ def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "failures_days": services.FAILURES_DAYS,
             "colleagues": colleagues,
             "employee_id": ids[0] if ids else None,
+            "invitation": invitations.pending_invitation(user),
         },
     )
 
@@ -201,8 +262,7 @@ def hand_over(request: HttpRequest, pk: int) -> HttpResponse:
 @managers_only
 def employee(request: HttpRequest, pk: int) -> HttpResponse:
     """«Доступ в систему» of a «Сотрудники» record: his log-in's page, or the form giving one."""
-    table = Table.objects.get(key="employees")
-    record = get_object_or_404(base_queryset(Actor.system("employees"), table, state=None), pk=pk)
+    record = _employee_record(pk)
     if record.user_id:
         return redirect("accounts:user", pk=record.user_id)
     form: Any = {"username": (record.email or "").split("@")[0], "email": record.email or ""}
@@ -222,6 +282,37 @@ def employee(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, exc.message)
         else:
             return _show_password(request, user, password)
+    return _employee_page(request, record, form)
+
+
+def _employee_record(pk: int) -> Any:
+    table = Table.objects.get(key="employees")
+    return get_object_or_404(base_queryset(Actor.system("employees"), table, state=None), pk=pk)
+
+
+@managers_only
+@require_POST
+def employee_invite(request: HttpRequest, pk: int) -> HttpResponse:
+    """«Пригласить» on the access page of a «Сотрудники» record without a log-in."""
+    record = _employee_record(pk)
+    try:
+        letter = invitations.invite_employee(
+            _actor(request),
+            record.pk,
+            username=request.POST.get("username", ""),
+            email=request.POST.get("email", ""),
+            group=request.POST.get("group", ""),
+            request=request,
+        )
+    except KartotekaError as exc:
+        messages.error(request, exc.message)
+        if record.user_id:
+            return redirect("accounts:user", pk=record.user_id)
+        return _employee_page(request, record, request.POST)
+    return _invited(request, letter)
+
+
+def _employee_page(request: HttpRequest, record: Any, form: Any) -> HttpResponse:
     return render(
         request,
         "accounts/employee.html",
