@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from kartoteka.access.models import AuditEvent
 from kartoteka.accounts import invitations
-from kartoteka.accounts.models import Invitation
+from kartoteka.accounts.models import Invitation, ResetRequest
 from kartoteka.core.actor import MANAGERS_GROUP, Actor
 from kartoteka.records.services import create_record
 from kartoteka.tables.modelfactory import model_for
@@ -240,3 +240,108 @@ def test_an_invitation_that_could_not_be_sent_says_so_and_shows_no_link(
     assert (letter.sent, bool(letter.error)) == (False, True)
     page = boss.get(f"/settings/users/{letter.user.pk}/").content.decode()
     assert letter.link not in page
+
+
+# -- «Забыли пароль?» ----------------------------------------------------------------------------
+
+
+def _ask(mailed, address: str, client: Client | None = None, ip: str = "10.0.0.1"):
+    client = client or Client()
+    return mailed(
+        lambda: client.post("/password/reset/", {"email": address}, REMOTE_ADDR=ip, follow=True)
+    )
+
+
+def _answer(response) -> tuple:
+    return response.redirect_chain, response.status_code, response.context["text"]
+
+
+SENT = "Если этот адрес указан у пользователя Картотеки, на него отправлено письмо"
+
+
+def test_the_log_in_page_offers_a_reset_and_the_link_sets_a_new_password_once(mailed, manager_user):
+    assert 'href="/password/reset/"' in Client().get("/login/").content.decode()
+    response, [letter] = _ask(mailed, "IVANOV@example.ru")
+    assert SENT in response.content.decode()
+    assert (letter["to"], letter["subject"]) == (
+        "ivanov@example.ru",
+        "Восстановление пароля в Картотеке",
+    )
+    assert letter["text"].startswith("Здравствуйте, Иванов Иван!")
+    link = _link(letter)
+    assert (
+        link.startswith("/password/reset/") and f'href="http://testserver{link}"' in letter["html"]
+    )
+    assert link not in response.content.decode()
+    # a weak password is refused in Russian, nothing changes
+    before = _everything()
+    weak = _set(link, "ivanov123")
+    assert weak.status_code == 400
+    assert _messages(weak) == ["Введённый пароль слишком похож на имя пользователя."]
+    assert _everything() == before
+    # a good one is set; the link then no longer works
+    done = _set(link)
+    assert (done.status_code, done["Location"]) == (302, "/password/reset/done/")
+    assert Client().login(username="ivanov", password=NEW_PASSWORD)
+    before = _everything()
+    again = _set(link, "Other#Pass99")
+    assert again.status_code == 400
+    assert "Ссылка для восстановления пароля неверна, уже использована или устарела." in (
+        again.content.decode()
+    )
+    assert _everything() == before
+    assert list(
+        AuditEvent.objects.filter(kind=AuditEvent.ACCOUNT, data__user="ivanov")
+        .order_by("pk")
+        .values_list("message", flat=True)
+    )[-2:] == [
+        "Запрошено восстановление пароля пользователя ivanov",
+        "Пользователь ivanov задал новый пароль по ссылке из письма",
+    ]
+
+
+def test_an_unknown_or_disabled_address_gets_the_same_answer_and_no_letter(
+    mailed, admin, manager_user
+):
+    from kartoteka.accounts.services import disable_user
+
+    known, _letters = _ask(mailed, "ivanov@example.ru")
+    disable_user(admin, manager_user)
+    for address in ("nobody@example.ru", "ivanov@example.ru"):
+        response, letters = _ask(mailed, address)
+        assert letters == []
+        assert _answer(response) == _answer(known)
+
+
+def test_a_tampered_reset_link_changes_nothing(mailed, manager_user):
+    _r, [letter] = _ask(mailed, "ivanov@example.ru")
+    link = _link(letter)
+    before = _everything()
+    for url in (link[:-2] + "x/", "/password/reset/MTIzNDU/abc-def/", "/password/reset/!!/x/"):
+        response = _set(url)
+        assert response.status_code == 400
+        assert "Ссылка для восстановления пароля неверна" in response.content.decode()
+    assert _everything() == before
+
+
+def test_a_flood_of_reset_requests_is_refused_per_address_and_per_ip(
+    mailed, manager_user, settings
+):
+    settings.KARTOTEKA_RESET_REQUESTS_PER_IP = 5
+    for _ in range(3):
+        _response, [_letter] = _ask(mailed, "ivanov@example.ru", ip="10.0.0.1")
+    # the fourth for the address, from anywhere: refused, no letter
+    requests = ResetRequest.objects.count()
+    response, letters = _ask(mailed, "ivanov@example.ru", ip="10.0.0.2")
+    assert (response.status_code, letters) == (429, [])
+    assert _messages(response)[0].startswith(
+        "Слишком много запросов на восстановление пароля. Повторите после "
+    )
+    assert ResetRequest.objects.count() == requests
+    # other addresses from the first IP: two more, then refused
+    for address in ("a@example.ru", "b@example.ru"):
+        assert _ask(mailed, address, ip="10.0.0.1")[0].status_code == 200
+    response, letters = _ask(mailed, "ivanov2@example.ru", ip="10.0.0.1")
+    assert (response.status_code, letters) == (429, [])
+    # an other visitor asks for another address as usual
+    assert _ask(mailed, "c@example.ru", ip="10.0.0.3")[0].status_code == 200
