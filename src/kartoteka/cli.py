@@ -4,6 +4,7 @@
     kartoteka createadmin --username U --password P [--email E]
     kartoteka createuser U --password P --group GROUP [--full-name "…"] [--email E]
     kartoteka user list [--json] | disable U | enable U | set-password U --password P
+    kartoteka user invite U --email E [--group G]   e-mail a link to set the password
     kartoteka demo [--if-empty]         load the demo company
     kartoteka serve [--host H] [--port N]
     kartoteka worker [--no-scheduler]   run background jobs and the reminder scheduler

@@ -65,6 +65,64 @@ def test_user_commands_refuse_clearly_and_change_nothing(
     assert _state() == before
 
 
+def test_user_invite_mails_the_link_when_mail_is_set_up(
+    admin_user, capsys, smtp, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        code = main(["user", "invite", "orlova", "--email", "orlova@example.ru"])
+    assert code == 0
+    assert capsys.readouterr().out == (
+        "Приглашение отправлено на orlova@example.ru: orlova задаст пароль по ссылке.\n"
+    )
+    user = get_user_model().objects.get(username="orlova")
+    assert ([g.name for g in user.groups.all()], user.has_usable_password()) == (
+        [MANAGERS_GROUP],
+        False,
+    )
+    [(_from, to, raw)] = smtp.messages
+    assert to == ["orlova@example.ru"] and b"/invite/" in raw
+
+
+def test_user_invite_prints_the_link_without_mail_and_a_new_one_revokes_it(
+    manager_user, capsys, settings, monkeypatch, client
+):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "localhost"
+    settings.KARTOTEKA_BASE_URL = "https://crm.example.ru"
+    monkeypatch.delenv("EMAIL_HOST", raising=False)
+    assert main(["user", "invite", "Ivanov", "--email", "ivanov@example.ru"]) == 0
+    assert main(["user", "invite", "ivanov", "--email", "IVANOV@example.ru"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[:2] == [
+        "Почта не настроена (EMAIL_HOST), письмо не отправлено.",
+        "Передайте пользователю ivanov ссылку для пароля (действует 72 ч, один раз):",
+    ]
+    first, second = out[2], out[5]
+    assert first.startswith("https://crm.example.ru/invite/") and first != second
+    password = {"password1": "Tr7$kWn2!pZx", "password2": "Tr7$kWn2!pZx"}
+    assert client.post(first.removeprefix("https://crm.example.ru"), password).status_code == 400
+    assert client.post(second.removeprefix("https://crm.example.ru"), password).status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("argv", "error"),
+    [
+        (["--email", "other@example.ru"], "У пользователя ivanov указан другой e-mail"),
+        (["--email", "нет"], "«нет» — неверный адрес e-mail."),
+        (["--email", "x@example.ru", "--group", "Продавцы"], "Нет группы «Продавцы»."),
+    ],
+)
+def test_user_invite_refuses_clearly_and_changes_nothing(manager_user, capsys, argv, error):
+    from kartoteka.accounts.models import Invitation
+
+    before = _state()
+    login = "sidorov" if "--group" in argv else "ivanov"
+    assert main(["user", "invite", login, *argv]) == 1
+    out, err = capsys.readouterr()
+    assert (out, err.startswith(f"Ошибка: {error}")) == ("", True)
+    assert (_state(), Invitation.objects.count()) == (before, 0)
+
+
 def _api(user):
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Token {create_token(SYSTEM, user, 'test').secret}")

@@ -4,6 +4,7 @@
     kartoteka user disable U
     kartoteka user enable U
     kartoteka user set-password U --password P
+    kartoteka user invite U --email E [--group G] [--full-name "…"]
 
 The shell is the server's administrator: commands act as the system (audit source ``cli``).
 """
@@ -25,6 +26,8 @@ def cmd_user(args: argparse.Namespace) -> int:
     try:
         if args.action == "list":
             return _list(services.list_users(actor), as_json=args.json)
+        if args.action == "invite":
+            return _invite(actor, args)
         user = services.get_user(actor, args.username)
         if args.action == "disable":
             changed = services.disable_user(actor, user)
@@ -47,6 +50,35 @@ def cmd_user(args: argparse.Namespace) -> int:
         print(f"Ошибка: {exc.message}", file=sys.stderr)
         return 1
     return 0
+
+
+def _invite(actor: Any, args: argparse.Namespace) -> int:
+    """Mail the invitation, or print its link when outgoing mail is not set up."""
+    from kartoteka.accounts import invitations
+
+    send = invitations.mail_configured()
+    letter = invitations.invite_by_login(
+        actor,
+        args.username,
+        email=args.email,
+        group=args.group,
+        full_name=args.full_name,
+        send=send,
+    )
+    hours = invitations.INVITATION_HOURS
+    login = letter.user.username
+    if send and letter.sent is not False:  # ``None``: leaves when the transaction commits
+        print(f"Приглашение отправлено на {letter.email}: {login} задаст пароль по ссылке.")
+        return 0
+    if send:
+        print(f"Ошибка: письмо не отправлено ({letter.error}).", file=sys.stderr)
+    else:
+        print("Почта не настроена (EMAIL_HOST), письмо не отправлено.")
+    print(f"Передайте пользователю {login} ссылку для пароля (действует {hours} ч, один раз):")
+    print(letter.link)
+    if letter.link.startswith("/"):
+        print("Допишите перед ней адрес сервера или задайте KARTOTEKA_BASE_URL.")
+    return 1 if send else 0
 
 
 def _list(rows: list[dict[str, Any]], *, as_json: bool) -> int:
@@ -75,6 +107,12 @@ def add_parser(sub: Any) -> None:
         t = user_sub.add_parser(name, help=text)
         t.add_argument("username", help="логин")
         t.set_defaults(fn=cmd_user)
+    t = user_sub.add_parser("invite", help="пригласить по e-mail (создать, если нет)")
+    t.add_argument("username", help="логин")
+    t.add_argument("--email", required=True)
+    t.add_argument("--group", default="Менеджеры", help="группа нового пользователя")
+    t.add_argument("--full-name", default="", help="«Фамилия Имя Отчество» нового пользователя")
+    t.set_defaults(fn=cmd_user)
     t = user_sub.add_parser("set-password", help="задать пароль")
     t.add_argument("username", help="логин")
     t.add_argument("--password", required=True)

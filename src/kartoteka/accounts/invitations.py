@@ -165,6 +165,48 @@ def invite_employee(
         return invite(actor, user, request=request)
 
 
+def invite_by_login(
+    actor: Actor,
+    username: str,
+    *,
+    email: str,
+    group: str,
+    full_name: str = "",
+    send: bool = True,
+) -> Letter:
+    """``kartoteka user invite``: a new user like the page makes, or a new link for an existing
+    one (his e-mail must be ``email``; a user without one gets it)."""
+    user = get_user_model().objects.filter(username__iexact=username.strip()).first()
+    if user is None:
+        return invite_new_user(
+            actor,
+            username=username,
+            email=email,
+            group=group,
+            full_name=full_name or username,
+            send=send,
+        )
+    email = _checked_email(email)
+    with transaction.atomic():
+        if not user.email:
+            services.require_manager(actor)
+            services._require_admin_for(actor, user)
+            if get_user_model().objects.filter(email__iexact=email).exclude(pk=user.pk).exists():
+                raise AccountError(
+                    _("E-mail «%(email)s» уже указан у другого пользователя.") % {"email": email},
+                    code="duplicate_email",
+                )
+            user.email = email
+            user.save(update_fields=["email"])
+        elif user.email.lower() != email.lower():
+            raise AccountError(
+                _("У пользователя %(user)s указан другой e-mail: %(email)s.")
+                % {"user": user.username, "email": user.email},
+                code="email_mismatch",
+            )
+        return invite(actor, user, send=send)
+
+
 def _checked_email(email: str) -> str:
     email = (email or "").strip()
     if not email:
