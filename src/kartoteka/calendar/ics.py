@@ -19,6 +19,7 @@ from icalendar import Calendar, Event
 
 from kartoteka.calendar.sources import Item, choose_sources, items_between
 from kartoteka.core.actor import Actor
+from kartoteka.tables.fieldtypes.user import user_display
 
 PAST = dt.timedelta(days=90)
 FUTURE = dt.timedelta(days=366)
@@ -46,7 +47,7 @@ def build_feed(user: Any, base_url: str, today: dt.date | None = None) -> bytes:
     cal.add("prodid", "-//Kartoteka//Kartoteka CRM//RU")
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
-    cal.add("x-wr-calname", f"Картотека — {user.get_full_name() or user.get_username()}")
+    cal.add("x-wr-calname", f"Картотека — {user_display(user)}")
     cal.add("x-wr-timezone", settings.TIME_ZONE)
     stamp = timezone.now().astimezone(dt.UTC)
     for item in feed_items(user, today):

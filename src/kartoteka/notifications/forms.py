@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kartoteka.grids.models import SavedView
 from kartoteka.notifications.models import Reminder
+from kartoteka.tables.fieldtypes.user import user_display
 from kartoteka.tables.modelfactory import fields_of
 from kartoteka.tables.models import Table
 
@@ -124,8 +125,12 @@ class ReminderForm(forms.Form):
         fields = fields_of(table)
         self.fields["saved_view"].queryset = SavedView.objects.filter(table=table)
         users = self.fields["users"]
-        users.queryset = get_user_model().objects.filter(is_active=True).order_by("last_name")
-        users.label_from_instance = lambda u: u.get_full_name() or u.get_username()
+        users.queryset = (
+            get_user_model()
+            .objects.filter(is_active=True)
+            .order_by("last_name", "first_name", "username")
+        )
+        users.label_from_instance = user_display
         self.fields["recipient_field"].choices = [("", "—")] + [
             (f.key, f.label) for f in fields if f.type == "user"
         ]

@@ -15,6 +15,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from kartoteka.tables.fieldtypes.choice import choices_of
+from kartoteka.tables.fieldtypes.user import user_display
 from kartoteka.tables.modelfactory import fields_of
 from kartoteka.tables.models import Field, Table
 
@@ -132,9 +133,7 @@ def history_lines(table: Table, changes: Any, actor: Any = None) -> list[History
             items.append((field.label, _shown(field, old), _shown(field, new)))
         who = ""
         if change.user is not None:
-            who = (
-                f"{change.user.last_name} {change.user.first_name}".strip() or change.user.username
-            )
+            who = user_display(change.user)
         lines.append(
             HistoryLine(
                 when=change.created_at,
