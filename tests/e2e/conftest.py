@@ -1,6 +1,7 @@
 """Browser tests run against a real server: ``kartoteka init``, ``demo`` and ``serve`` in a
 subprocess with its own data directory (and, when ``DATABASE_URL`` points at PostgreSQL, its own
-database), driven by Playwright in Debian's Chromium."""
+database), driven by Playwright in Debian's Chromium. The server mails to a local aiosmtpd server
+(``server.inbox``)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
+
+from tests.mail import Inbox
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -34,6 +37,8 @@ class Server:
     password: str
     env: dict[str, str]
     log: Path | None = None
+    #: The letters the server sent (a local aiosmtpd server; links start with ``url``).
+    inbox: Inbox | None = None
 
     def cli(self, *args: str) -> str:
         return subprocess.run(
@@ -73,6 +78,16 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     if pg_url.startswith("postgres"):
         env["DATABASE_URL"] = _postgres_database(pg_url, e2e_db)
     port = _free_port()
+    from aiosmtpd.controller import Controller
+
+    inbox = Inbox()
+    smtp = Controller(inbox, hostname="127.0.0.1", port=_free_port())
+    smtp.start()
+    env.update(
+        EMAIL_HOST="127.0.0.1",
+        EMAIL_PORT=str(smtp.port),
+        KARTOTEKA_BASE_URL=f"http://127.0.0.1:{port}",
+    )
     run = lambda *a: subprocess.run(  # noqa: E731
         [sys.executable, "-m", "kartoteka.cli", *a],
         env=env,
@@ -102,12 +117,18 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             time.sleep(0.2)
     try:
         yield Server(
-            url=url, username=username, password=password, env=env, log=data_dir / "server.log"
+            url=url,
+            username=username,
+            password=password,
+            env=env,
+            log=data_dir / "server.log",
+            inbox=inbox,
         )
     finally:
         proc.terminate()
         proc.wait(timeout=20)
         log.close()
+        smtp.stop()
         if pg_url.startswith("postgres"):
             _postgres_database(pg_url, e2e_db, drop_only=True)
 
