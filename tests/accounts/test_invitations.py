@@ -163,7 +163,9 @@ def test_a_new_invitation_revokes_the_older_link(boss, mailed, admin_user):
     before = _everything()
     refused = _set(_link(first))
     assert refused.status_code == 400
-    assert "Это приглашение отменено: вам отправлено новое." in refused.content.decode()
+    assert "Это приглашение отменено. Откройте ссылку из последнего письма" in (
+        refused.content.decode()
+    )
     assert _everything() == before
     assert _set(_link(second)).status_code == 302
 
@@ -345,3 +347,18 @@ def test_a_flood_of_reset_requests_is_refused_per_address_and_per_ip(
     assert (response.status_code, letters) == (429, [])
     # an other visitor asks for another address as usual
     assert _ask(mailed, "c@example.ru", ip="10.0.0.3")[0].status_code == 200
+
+
+def test_an_invited_user_is_listed_as_invited_and_disabling_him_revokes_the_link(
+    boss, mailed, admin
+):
+    from kartoteka.accounts.services import disable_user, enable_user
+
+    _r, [letter] = _invite(boss, mailed)
+    user = get_user_model().objects.get(username="orlova")
+    row = {u["username"]: u for u in boss.get("/settings/users/").context["users"]}["orlova"]
+    assert (row["is_active"], row["has_password"]) == (True, False)
+    assert disable_user(admin, user) and enable_user(admin, user)
+    refused = _set(_link(letter))
+    assert refused.status_code == 400
+    assert "Это приглашение отменено" in refused.content.decode()

@@ -304,8 +304,8 @@ def check_invitation(token: str, *, lock: bool = False) -> Invitation:
     if invitation.revoked_at is not None:
         raise AccountError(
             _(
-                "Это приглашение отменено: вам отправлено новое. "
-                "Откройте ссылку из последнего письма."
+                "Это приглашение отменено. Откройте ссылку из последнего письма "
+                "или попросите администратора пригласить вас снова."
             ),
             code="invitation_revoked",
         )

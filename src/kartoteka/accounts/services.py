@@ -283,6 +283,7 @@ def list_users(actor: Actor) -> list[dict[str, Any]]:
                 "email": user.email,
                 "group": group.name if group else "",
                 "is_active": user.is_active,
+                "has_password": user.has_usable_password(),
                 "last_login": user.last_login,
                 "failed_logins": failures.get(user.username.lower(), 0),
             }
@@ -391,6 +392,8 @@ def disable_user(actor: Actor, user: Any) -> bool:
         user.is_active = False
         user.save(update_fields=["is_active"])
         ended = end_sessions(user)
+        # Enabling him again must not bring an old invitation link back to life.
+        user.invitations.filter(used_at=None, revoked_at=None).update(revoked_at=timezone.now())
         _account_event(
             actor,
             user,
