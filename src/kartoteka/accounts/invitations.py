@@ -132,16 +132,13 @@ def invite_new_user(
         user = services.create_user(
             actor,
             username=username,
-            password=secrets.token_urlsafe(24),
+            password=None,
             group=group,
             full_name=full_name,
             email=email,
             position=position,
             phone=phone,
-            check_password=False,
         )
-        user.set_unusable_password()
-        user.save(update_fields=["password"])
         return invite(actor, user, request=request, send=send)
 
 
@@ -152,16 +149,8 @@ def invite_employee(
     email = _checked_email(email)
     with transaction.atomic():
         user = services.grant_access(
-            actor,
-            employee_id,
-            username=username,
-            password=secrets.token_urlsafe(24),
-            group=group,
-            email=email,
-            check_password=False,
+            actor, employee_id, username=username, password=None, group=group, email=email
         )
-        user.set_unusable_password()
-        user.save(update_fields=["password"])
         return invite(actor, user, request=request)
 
 

@@ -56,7 +56,7 @@ def create_user(
     actor: Actor,
     *,
     username: str,
-    password: str,
+    password: str | None,
     group: str,
     full_name: str = "",
     email: str = "",
@@ -64,17 +64,18 @@ def create_user(
     phone: str = "",
     check_password: bool = True,
 ) -> Any:
-    """Create a user in one access group, with its «Сотрудники» record."""
+    """Create a user in one access group, with its «Сотрудники» record (``password=None``: none
+    usable yet, an invitation sets it)."""
     require_manager(actor, _("Добавлять пользователей может только администратор."))
     User = get_user_model()
     username, email, full_name = username.strip(), email.strip(), " ".join(full_name.split())
     group_obj = _check_new_login(actor, username, email, group)
     first, last = _split_name(full_name)
     candidate = User(username=username, email=email, first_name=first, last_name=last)
-    if check_password:
+    if check_password and password is not None:
         _validate_password(password, candidate)
     with transaction.atomic():
-        candidate.set_password(password)
+        candidate.set_password(password)  # ``None``: an unusable password
         candidate.is_staff = group == ADMIN_GROUP
         candidate.save()
         candidate.groups.set([group_obj])
@@ -318,13 +319,12 @@ def grant_access(
     employee_id: int,
     *,
     username: str,
-    password: str,
+    password: str | None,
     group: str,
     email: str | None = None,
-    check_password: bool = True,
 ) -> Any:
     """«Доступ в систему» for an employee record without a log-in: the user is made from the
-    record (name, e-mail) and linked to it."""
+    record (name, e-mail) and linked to it (``password=None``: an invitation sets it)."""
     require_manager(actor)
     from kartoteka.records.selectors import base_queryset
 
@@ -343,10 +343,10 @@ def grant_access(
     group_obj = _check_new_login(actor, username, email, group)
     first, last = _split_name(record.full_name or "")
     user = get_user_model()(username=username, email=email, first_name=first, last_name=last)
-    if check_password:
+    if password is not None:
         _validate_password(password, user)
     with transaction.atomic():
-        user.set_password(password)
+        user.set_password(password)  # ``None``: an unusable password
         user.is_staff = group == ADMIN_GROUP
         user.save()
         user.groups.set([group_obj])
