@@ -362,3 +362,17 @@ def test_an_invited_user_is_listed_as_invited_and_disabling_him_revokes_the_link
     refused = _set(_link(letter))
     assert refused.status_code == 400
     assert "Это приглашение отменено" in refused.content.decode()
+
+
+def test_a_password_set_by_hand_or_from_a_reset_link_revokes_the_invitation(boss, mailed, admin):
+    from kartoteka.accounts.services import set_password
+
+    _r, [letter] = _invite(boss, mailed)
+    user = get_user_model().objects.get(username="orlova")
+    set_password(admin, user, "Vn4$mZq8!tW")
+    assert _set(_link(letter)).status_code == 400
+    _r, [letter] = mailed(lambda: boss.post(f"/settings/users/{user.pk}/invite/"))
+    _r, [reset] = _ask(mailed, "orlova@example.ru")
+    assert _set(_link(reset)).status_code == 302
+    assert _set(_link(letter), "Other#Pass99").status_code == 400
+    assert Client().login(username="orlova", password=NEW_PASSWORD)

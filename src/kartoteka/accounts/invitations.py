@@ -232,9 +232,7 @@ def invite(actor: Actor, user: Any, *, request: Any = None, send: bool = True) -
         link=absolute_url(reverse("invite_accept", args=[token]), request),
     )
     with transaction.atomic():
-        revoked = Invitation.objects.filter(user=user, used_at=None, revoked_at=None).update(
-            revoked_at=now
-        )
+        revoked = services.revoke_invitations(user)
         Invitation.objects.create(
             user=user,
             token_hash=_hash(token),
@@ -414,6 +412,7 @@ def reset_password(uidb64: str, token: str, password: str, password2: str | None
         if not default_token_generator.check_token(user, token):
             check_reset_link("", "")
         _new_password(user, password, password2)
+        services.revoke_invitations(user)
         services._account_event(
             Actor.for_user(user, source="password_reset"),
             user,

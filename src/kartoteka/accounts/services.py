@@ -375,9 +375,16 @@ def set_password(actor: Actor, user: Any, password: str) -> None:
     with transaction.atomic():
         user.set_password(password)
         user.save(update_fields=["password"])
+        revoke_invitations(user)
         _account_event(
             actor, user, _("Пароль пользователя %(user)s задан вручную") % {"user": user.username}
         )
+
+
+def revoke_invitations(user: Any) -> int:
+    """End the user's pending invitation links (his password is set otherwise, or he is
+    disabled); returns how many."""
+    return user.invitations.filter(used_at=None, revoked_at=None).update(revoked_at=timezone.now())
 
 
 def disable_user(actor: Actor, user: Any) -> bool:
@@ -393,7 +400,7 @@ def disable_user(actor: Actor, user: Any) -> bool:
         user.save(update_fields=["is_active"])
         ended = end_sessions(user)
         # Enabling him again must not bring an old invitation link back to life.
-        user.invitations.filter(used_at=None, revoked_at=None).update(revoked_at=timezone.now())
+        revoke_invitations(user)
         _account_event(
             actor,
             user,
