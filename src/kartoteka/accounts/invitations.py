@@ -314,12 +314,17 @@ def accept_invitation(token: str, password: str, password2: str | None = None) -
         _new_password(user, password, password2)
         invitation.used_at = timezone.now()
         invitation.save(update_fields=["used_at"])
-        services._account_event(
-            Actor.for_user(user, source="invitation"),
+        _own_event(
             user,
+            "invitation",
             _("Пользователь %(user)s принял приглашение и задал пароль") % {"user": user.username},
         )
     return user
+
+
+def _own_event(user: Any, source: str, message: str, **data: Any) -> None:
+    """An audit event of the user himself (he follows a link, nobody is logged in)."""
+    services._account_event(Actor.for_user(user, source=source), user, message, **data)
 
 
 def _new_password(user: Any, password: str, password2: str | None) -> None:
@@ -365,9 +370,9 @@ def request_password_reset(email: str, ip: str, *, request: Any = None) -> list[
                 link=absolute_url(reverse("password_reset_confirm", args=[uid, token]), request),
             )
             letters.append(letter)
-            services._account_event(
-                Actor.for_user(user, source="password_reset"),
+            _own_event(
                 user,
+                "password_reset",
                 _("Запрошено восстановление пароля пользователя %(user)s")
                 % {"user": user.username},
                 ip=ip,
@@ -386,11 +391,14 @@ def request_password_reset(email: str, ip: str, *, request: Any = None) -> list[
     return letters
 
 
-def check_reset_link(uidb64: str, token: str) -> Any:
+def check_reset_link(uidb64: str, token: str, *, lock: bool = False) -> Any:
     """The user of a valid reset link, or ``AccountError``."""
+    users = get_user_model().objects
+    if lock:
+        users = users.select_for_update()
     try:
         pk = urlsafe_base64_decode(uidb64).decode()
-        user = get_user_model().objects.filter(pk=int(pk)).first()
+        user = users.filter(pk=int(pk)).first()
     except (ValueError, TypeError, UnicodeDecodeError):
         user = None
     if user is None or not user.is_active or not default_token_generator.check_token(user, token):
@@ -407,15 +415,12 @@ def check_reset_link(uidb64: str, token: str) -> Any:
 def reset_password(uidb64: str, token: str, password: str, password2: str | None = None) -> Any:
     """Set the password from a reset link; the link then stops working (the password changed)."""
     with transaction.atomic():
-        user = check_reset_link(uidb64, token)
-        user = get_user_model().objects.select_for_update().get(pk=user.pk)
-        if not default_token_generator.check_token(user, token):
-            check_reset_link("", "")
+        user = check_reset_link(uidb64, token, lock=True)
         _new_password(user, password, password2)
         services.revoke_invitations(user)
-        services._account_event(
-            Actor.for_user(user, source="password_reset"),
+        _own_event(
             user,
+            "password_reset",
             _("Пользователь %(user)s задал новый пароль по ссылке из письма")
             % {"user": user.username},
         )
