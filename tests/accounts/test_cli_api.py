@@ -81,6 +81,8 @@ def test_user_invite_mails_the_link_when_mail_is_set_up(
     )
     [(_from, to, raw)] = smtp.messages
     assert to == ["orlova@example.ru"] and b"/invite/" in raw
+    assert main(["user", "list"]) == 0
+    assert "orlova\torlova\tМенеджеры\tприглашён\t" in capsys.readouterr().out
 
 
 def test_user_invite_prints_the_link_without_mail_and_a_new_one_revokes_it(

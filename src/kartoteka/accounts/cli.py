@@ -88,7 +88,9 @@ def _list(rows: list[dict[str, Any]], *, as_json: bool) -> int:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
         return 0
     for row in rows:
-        state = "включён" if row["is_active"] else "отключён"
+        state = "включён" if row["has_password"] else "приглашён"
+        if not row["is_active"]:
+            state = "отключён"
         last = row["last_login"].strftime("%d.%m.%Y %H:%M") if row["last_login"] else "—"
         print(
             f"{row['username']}\t{row['full_name']}\t{row['group'] or '—'}\t{state}\t"
