@@ -259,7 +259,8 @@ def get_user(actor: Actor, ref: Any) -> Any:
 
 
 def list_users(actor: Actor) -> list[dict[str, Any]]:
-    """Every user with his group, state, last log-in and failed log-ins of the last week."""
+    """Every user with his group, state, last log-in, failed log-ins of the last week and
+    whether he logs in with a code (two-factor)."""
     require_manager(actor)
     import datetime as dt
 
@@ -269,6 +270,9 @@ def list_users(actor: Actor) -> list[dict[str, Any]]:
         kind=AuditEvent.LOGIN_FAILED, created_at__gte=since
     ).values_list("username", flat=True):
         failures[name] = failures.get(name, 0) + 1
+    from kartoteka.profiles.twofactor import users_with_two_factor
+
+    two_factor = users_with_two_factor()
     out = []
     users = (
         get_user_model()
@@ -288,6 +292,7 @@ def list_users(actor: Actor) -> list[dict[str, Any]]:
                 "is_active": user.is_active,
                 "last_login": user.last_login,
                 "failed_logins": failures.get(user.username.lower(), 0),
+                "two_factor": user.pk in two_factor,
             }
         )
     return out

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from kartoteka.accounts import views
+from kartoteka.profiles.views import two_factor_reset
 
 app_name = "accounts"
 
@@ -14,4 +15,5 @@ urlpatterns = [
     path("<int:pk>/enable/", views.enable, name="enable"),
     path("<int:pk>/hand-over/", views.hand_over, name="hand_over"),
     path("employee/<int:pk>/", views.employee, name="employee"),
+    path("<int:pk>/two-factor/reset/", two_factor_reset, name="two_factor_reset"),
 ]
