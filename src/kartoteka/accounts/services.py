@@ -427,15 +427,9 @@ def end_sessions(user: Any) -> int:
     Sessions are signed blobs without a user column, so each live one is decoded (an office has
     few). A disabled user is refused by the authentication backend on his next request anyway;
     deleting the rows makes "his sessions end" true of the database too."""
-    from django.contrib.sessions.models import Session
+    from kartoteka.profiles.sessions import end_other_sessions
 
-    ids = [
-        s.pk
-        for s in Session.objects.filter(expire_date__gt=timezone.now()).iterator()
-        if str(s.get_decoded().get("_auth_user_id")) == str(user.pk)
-    ]
-    Session.objects.filter(pk__in=ids).delete()
-    return len(ids)
+    return end_other_sessions(user, current_key=None)
 
 
 #: Task states that count as finished (not handed over).

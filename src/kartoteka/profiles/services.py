@@ -33,7 +33,8 @@ from kartoteka.profiles.models import Profile
 from kartoteka.records.services import update_records
 
 
-def _own(actor: Actor) -> Any:
+def own_user(actor: Actor) -> Any:
+    """The acting user: these settings are each user's own (the system has none)."""
     if actor.user is None:
         raise PermissionDenied(_("Войдите в систему."))
     return actor.user
@@ -73,7 +74,7 @@ def update_profile(
     time_zone: str = "",
 ) -> Profile:
     """Save the acting user's name, e-mail, phone, language and time zone."""
-    user = _own(actor)
+    user = own_user(actor)
     last, first, middle = (" ".join(v.split()) for v in (last_name, first_name, middle_name))
     email = email.strip()
     if not (last or first):
@@ -123,7 +124,7 @@ def update_profile(
 
 def change_password(actor: Actor, *, old: str, new: str, repeat: str) -> None:
     """Change the acting user's password: the old one is required, Django's validators decide."""
-    user = _own(actor)
+    user = own_user(actor)
     if not user.check_password(old):
         raise AccountError(_("Текущий пароль введён неверно."), code="wrong_password")
     if new != repeat:

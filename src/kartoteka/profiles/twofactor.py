@@ -37,8 +37,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from kartoteka.access.models import REQUIRE_TWO_FACTOR, AuditEvent
 from kartoteka.access.services import audit
 from kartoteka.core.actor import Actor
-from kartoteka.core.exceptions import KartotekaError, PermissionDenied
+from kartoteka.core.exceptions import KartotekaError
 from kartoteka.profiles.models import RecoveryCode
+from kartoteka.profiles.services import own_user
 
 #: How many recovery codes a user gets at once.
 RECOVERY_CODES = 10
@@ -114,16 +115,10 @@ def _event(actor: Actor, user: Any, message: str, **data: Any) -> None:
     )
 
 
-def _own(actor: Actor) -> Any:
-    if actor.user is None:
-        raise PermissionDenied(_("Войдите в систему."))
-    return actor.user
-
-
 def start_enrolment(actor: Actor) -> TOTPDevice:
     """A new, unconfirmed authenticator app for the acting user (an earlier unconfirmed one is
     replaced); it counts only once :func:`confirm_enrolment` sees a code from it."""
-    user = _own(actor)
+    user = own_user(actor)
     if has_two_factor(user):
         raise TwoFactorError(_("Двухфакторный вход уже включён."), code="enrolled")
     with transaction.atomic():
@@ -134,12 +129,12 @@ def start_enrolment(actor: Actor) -> TOTPDevice:
 
 
 def pending_device(actor: Actor) -> TOTPDevice | None:
-    return device_of(_own(actor), confirmed=False)
+    return device_of(own_user(actor), confirmed=False)
 
 
 def confirm_enrolment(actor: Actor, code: str) -> list[str]:
     """Confirm the app with a code it shows; the ten recovery codes (shown once)."""
-    user = _own(actor)
+    user = own_user(actor)
     device = device_of(user, confirmed=False)
     if device is None:
         raise TwoFactorError(_("Сначала отсканируйте QR-код."), code="no_device")
@@ -157,7 +152,7 @@ def confirm_enrolment(actor: Actor, code: str) -> list[str]:
 
 def regenerate_recovery_codes(actor: Actor) -> list[str]:
     """New recovery codes for the acting user; the old ones stop working."""
-    user = _own(actor)
+    user = own_user(actor)
     if not has_two_factor(user):
         raise TwoFactorError(_("Двухфакторный вход не включён."), code="not_enrolled")
     with transaction.atomic():
@@ -170,7 +165,7 @@ def regenerate_recovery_codes(actor: Actor) -> list[str]:
 
 def disable(actor: Actor, *, password: str = "", code: str = "") -> None:
     """Turn two-factor log-in off for the acting user, confirmed by his password or a code."""
-    user = _own(actor)
+    user = own_user(actor)
     if not has_two_factor(user):
         raise TwoFactorError(_("Двухфакторный вход не включён."), code="not_enrolled")
     confirmed = bool(password) and user.check_password(password)
