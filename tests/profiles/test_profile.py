@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import zoneinfo
 
 from django.test import Client
 
@@ -104,6 +105,33 @@ def test_the_users_time_zone_shows_dates_in_it(client, admin_user):
     client.post("/logout/")
     client.post("/login/", {"username": "boss", "password": PASSWORD})
     assert "02.11.2026 19:00:00" in client.get("/settings/access/audit/").content.decode()
+
+
+def test_a_reminder_tells_its_time_in_the_recipients_time_zone(admin, manager_user, table):
+    # given: a task due at 18:00 in Moscow, its assignee in Vladivostok (7 hours ahead)
+    from kartoteka.notifications.models import Notification
+    from kartoteka.notifications.reminders import evaluate_reminders
+    from kartoteka.profiles.models import Profile
+    from kartoteka.records.services import create_record
+
+    msk = zoneinfo.ZoneInfo("Europe/Moscow")
+    Profile.objects.create(user=manager_user, time_zone="Asia/Vladivostok")
+    create_record(
+        admin,
+        table("tasks"),
+        {
+            "title": "Сдать отчёт",
+            "assignee": manager_user.pk,
+            "deadline": dt.datetime(2026, 11, 27, 18, 0, tzinfo=msk),
+        },
+    )
+    Notification.objects.all().delete()
+    # when
+    evaluate_reminders(dt.datetime(2026, 11, 27, 18, 0, tzinfo=msk))
+    # then
+    assert list(Notification.objects.filter(user=manager_user).values_list("text", flat=True)) == [
+        "Задание «Сдать отчёт» просрочено: срок был 28.11.2026 01:00"
+    ]
 
 
 def test_an_unknown_time_zone_is_refused(client, manager_user):

@@ -46,6 +46,18 @@ def time_zones() -> list[str]:
     return sorted(z for z in zoneinfo.available_timezones() if "/" in z or z == "UTC")
 
 
+def user_time_zones(user_ids: list[int]) -> dict[int, zoneinfo.ZoneInfo]:
+    """Each user's time zone (his profile's, else the installation's), for work done outside a
+    request on his behalf (reminders)."""
+    default = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    chosen = dict(
+        Profile.objects.filter(user_id__in=user_ids)
+        .exclude(time_zone="")
+        .values_list("user_id", "time_zone")
+    )
+    return {pk: zoneinfo.ZoneInfo(chosen[pk]) if pk in chosen else default for pk in user_ids}
+
+
 def get_profile(user: Any) -> Profile:
     """The user's settings (unsaved defaults when he has changed none)."""
     return Profile.objects.filter(user=user).first() or Profile(user=user)
