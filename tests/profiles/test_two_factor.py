@@ -187,6 +187,7 @@ def test_a_group_that_requires_two_factor_sends_its_member_to_enrol_first(
     assert response.status_code == 302
     for path in ("/", "/t/counterparties/", "/profile/", "/profile/tokens/"):
         assert client.get(path)["Location"] == "/profile/two-factor/", path
+    assert client.get("/calendar/counts/", HTTP_HX_REQUEST="true").status_code == 204
     page = client.get("/profile/two-factor/").content.decode()
     assert 'data-testid="must-enrol"' in page
     # when: enrolled

@@ -28,6 +28,9 @@ class ProfileMiddleware:
         session = request.session
         logged_in = "_auth_user_id" in session
         if logged_in and session.get(sessions.MUST_ENROL) and not _may_pass(request.path):
+            if request.headers.get("HX-Request"):
+                # The enrolment page's own polling (the bell, the calendar's counts): nothing.
+                return HttpResponse(status=204)
             return redirect("profiles:two_factor")
         zone = session.get(sessions.TZ) if logged_in else None
         if zone:
