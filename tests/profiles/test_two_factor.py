@@ -235,3 +235,26 @@ def test_an_administrator_sees_and_resets_a_users_two_factor(client, admin_user,
         message="Двухфакторный вход пользователя ivanov сброшен администратором"
     )
     assert event.user == admin_user
+
+
+def test_the_shell_resets_a_lost_phone(client, admin_user, capsys):
+    # given: the only administrator has lost his phone
+    from kartoteka.cli import main
+
+    client.force_login(admin_user)
+    _enrol(client)
+    # when
+    assert main(["user", "reset-two-factor", "boss"]) == 0
+    assert main(["user", "reset-two-factor", "boss"]) == 0
+    # then
+    assert capsys.readouterr().out.splitlines() == [
+        "Двухфакторный вход пользователя boss сброшен.",
+        "У пользователя boss двухфакторный вход не включён.",
+    ]
+    assert not TOTPDevice.objects.filter(user=admin_user).exists()
+    event = AuditEvent.objects.get(
+        message="Двухфакторный вход пользователя boss сброшен администратором"
+    )
+    assert event.data["source"] == "cli"
+    client.post("/logout/")
+    assert client.post("/login/", {"username": "boss", "password": PASSWORD})["Location"] == "/"
