@@ -36,6 +36,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from kartoteka.access.models import REQUIRE_TWO_FACTOR, AuditEvent
 from kartoteka.access.services import audit
+from kartoteka.accounts.services import _account_event
 from kartoteka.core.actor import Actor
 from kartoteka.core.exceptions import KartotekaError
 from kartoteka.profiles.models import RecoveryCode
@@ -105,16 +106,6 @@ def qr_svg(device: TOTPDevice) -> str:
 # -- writes --------------------------------------------------------------------------------------
 
 
-def _event(actor: Actor, user: Any, message: str, **data: Any) -> None:
-    audit(
-        AuditEvent.ACCOUNT,
-        actor=actor if actor.user is not None else None,
-        user=user if actor.user is None else None,
-        message=message,
-        data={"user": user.get_username(), "source": actor.source, **data},
-    )
-
-
 def start_enrolment(actor: Actor) -> TOTPDevice:
     """A new, unconfirmed authenticator app for the acting user (an earlier unconfirmed one is
     replaced); it counts only once :func:`confirm_enrolment` sees a code from it."""
@@ -146,7 +137,9 @@ def confirm_enrolment(actor: Actor, code: str) -> list[str]:
         device.confirmed = True
         device.save(update_fields=["confirmed"])
         codes = _new_recovery_codes(user)
-        _event(actor, user, _("Включён двухфакторный вход (%(user)s)") % {"user": user.username})
+        _account_event(
+            actor, user, _("Включён двухфакторный вход (%(user)s)") % {"user": user.username}
+        )
     return codes
 
 
@@ -157,7 +150,7 @@ def regenerate_recovery_codes(actor: Actor) -> list[str]:
         raise TwoFactorError(_("Двухфакторный вход не включён."), code="not_enrolled")
     with transaction.atomic():
         codes = _new_recovery_codes(user)
-        _event(
+        _account_event(
             actor, user, _("Созданы новые коды восстановления (%(user)s)") % {"user": user.username}
         )
     return codes
@@ -177,7 +170,9 @@ def disable(actor: Actor, *, password: str = "", code: str = "") -> None:
         )
     with transaction.atomic():
         _remove(user)
-        _event(actor, user, _("Выключен двухфакторный вход (%(user)s)") % {"user": user.username})
+        _account_event(
+            actor, user, _("Выключен двухфакторный вход (%(user)s)") % {"user": user.username}
+        )
 
 
 def reset(actor: Actor, user: Any) -> bool:
@@ -191,7 +186,7 @@ def reset(actor: Actor, user: Any) -> bool:
         return False
     with transaction.atomic():
         _remove(user)
-        _event(
+        _account_event(
             actor,
             user,
             _("Двухфакторный вход пользователя %(user)s сброшен администратором")
