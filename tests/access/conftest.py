@@ -142,6 +142,7 @@ def dump() -> str:
 
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
+    from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from kartoteka.access.models import FieldRight, TableRight
     from kartoteka.accounts.models import Invitation, ResetRequest
@@ -150,6 +151,7 @@ def dump() -> str:
     from kartoteka.grids.models import ColumnPreference, SavedView
     from kartoteka.imports.models import ImportBatch, ImportTemplate
     from kartoteka.notifications.models import Notification, NotificationSettings, Reminder
+    from kartoteka.profiles.models import Profile, RecoveryCode
     from kartoteka.tables.modelfactory import model_for
     from kartoteka.tables.models import Category, Field
     from kartoteka.webforms.models import WebForm, WebFormSubmission
@@ -178,6 +180,9 @@ def dump() -> str:
         Webhook,
         Invitation,
         ResetRequest,
+        TOTPDevice,
+        RecoveryCode,
+        Profile,
     ):
         parts[model.__name__] = list(model.objects.order_by("pk").values())
     parts["groups"] = list(Group.objects.order_by("pk").values_list("pk", "name"))

@@ -88,7 +88,9 @@ def is_locked(username: str, ip: str, *, now: dt.datetime | None = None) -> bool
     return lock_until(username, ip, now=now) is not None
 
 
-def record_failure(username: str, ip: str, *, now: dt.datetime | None = None) -> None:
+def record_failure(
+    username: str, ip: str, *, now: dt.datetime | None = None, message: str = ""
+) -> None:
     from kartoteka.access.models import AuditEvent, LoginFailure
     from kartoteka.access.services import audit
 
@@ -97,7 +99,7 @@ def record_failure(username: str, ip: str, *, now: dt.datetime | None = None) ->
         AuditEvent.LOGIN_FAILED,
         username=_norm(username),
         ip=ip,
-        message=_("Неудачная попытка входа"),
+        message=message or _("Неудачная попытка входа"),
     )
 
 

@@ -36,8 +36,13 @@ VERBS = tuple(VERB_LABELS)
 
 #: The right to open «Сотрудники» settings: log-ins, passwords, disabling, handing over clients.
 MANAGE_EMPLOYEES = "manage_employees"
+#: A group whose members must log in with a code from an authenticator app (two-factor log-in).
+REQUIRE_TWO_FACTOR = "require_two_factor"
 #: Group-wide rights an administrator may give on a group's page: codename → label.
-GROUP_PERMISSIONS = {MANAGE_EMPLOYEES: _("Управление сотрудниками")}
+GROUP_PERMISSIONS = {
+    MANAGE_EMPLOYEES: _("Управление сотрудниками"),
+    REQUIRE_TWO_FACTOR: _("Вход только с кодом из приложения (двухфакторный)"),
+}
 
 HIDDEN = "hidden"
 READ_ONLY = "read_only"
@@ -65,7 +70,10 @@ class TableRight(models.Model):
             models.UniqueConstraint(fields=["group", "table"], name="one_table_right_per_group")
         ]
         #: Rights beyond tables, given to a group as Django permissions (``access.<codename>``).
-        permissions = [(MANAGE_EMPLOYEES, "Управление сотрудниками")]
+        permissions = [
+            (MANAGE_EMPLOYEES, "Управление сотрудниками"),
+            (REQUIRE_TWO_FACTOR, "Двухфакторный вход обязателен"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.group} / {self.table}"

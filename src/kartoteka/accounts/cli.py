@@ -5,6 +5,7 @@
     kartoteka user enable U
     kartoteka user set-password U --password P
     kartoteka user invite U --email E [--group G] [--full-name "…"]
+    kartoteka user reset-two-factor U
 
 The shell is the server's administrator: commands act as the system (audit source ``cli``).
 """
@@ -29,6 +30,8 @@ def cmd_user(args: argparse.Namespace) -> int:
         if args.action == "invite":
             return _invite(actor, args)
         user = services.get_user(actor, args.username)
+        if args.action == "reset-two-factor":
+            return _reset_two_factor(actor, user)
         if args.action == "disable":
             changed = services.disable_user(actor, user)
             print(
@@ -79,6 +82,17 @@ def _invite(actor: Any, args: argparse.Namespace) -> int:
     if letter.link.startswith("/"):
         print("Допишите перед ней адрес сервера или задайте KARTOTEKA_BASE_URL.")
     return 1 if send else 0
+def _reset_two_factor(actor: Any, user: Any) -> int:
+    """A lost phone when no other administrator can reset it on the pages."""
+    from kartoteka.profiles.twofactor import reset
+
+    done = reset(actor, user)
+    print(
+        f"Двухфакторный вход пользователя {user.username} сброшен."
+        if done
+        else f"У пользователя {user.username} двухфакторный вход не включён."
+    )
+    return 0
 
 
 def _list(rows: list[dict[str, Any]], *, as_json: bool) -> int:
@@ -105,7 +119,11 @@ def add_parser(sub: Any) -> None:
     t = user_sub.add_parser("list", help="все пользователи: группа, доступ, последний вход")
     t.add_argument("--json", action="store_true", help="списком JSON")
     t.set_defaults(fn=cmd_user)
-    for name, text in (("disable", "отключить доступ"), ("enable", "включить доступ")):
+    for name, text in (
+        ("disable", "отключить доступ"),
+        ("enable", "включить доступ"),
+        ("reset-two-factor", "сбросить двухфакторный вход (потерян телефон)"),
+    ):
         t = user_sub.add_parser(name, help=text)
         t.add_argument("username", help="логин")
         t.set_defaults(fn=cmd_user)

@@ -257,7 +257,8 @@ def get_user(actor: Actor, ref: Any) -> Any:
 
 
 def list_users(actor: Actor) -> list[dict[str, Any]]:
-    """Every user with his group, state, last log-in and failed log-ins of the last week."""
+    """Every user with his group, state, last log-in, failed log-ins of the last week and
+    whether he logs in with a code (two-factor)."""
     require_manager(actor)
     import datetime as dt
 
@@ -267,6 +268,9 @@ def list_users(actor: Actor) -> list[dict[str, Any]]:
         kind=AuditEvent.LOGIN_FAILED, created_at__gte=since
     ).values_list("username", flat=True):
         failures[name] = failures.get(name, 0) + 1
+    from kartoteka.profiles.twofactor import users_with_two_factor
+
+    two_factor = users_with_two_factor()
     out = []
     users = (
         get_user_model()
@@ -287,6 +291,7 @@ def list_users(actor: Actor) -> list[dict[str, Any]]:
                 "has_password": user.has_usable_password(),
                 "last_login": user.last_login,
                 "failed_logins": failures.get(user.username.lower(), 0),
+                "two_factor": user.pk in two_factor,
             }
         )
     return out
@@ -431,15 +436,9 @@ def end_sessions(user: Any) -> int:
     Sessions are signed blobs without a user column, so each live one is decoded (an office has
     few). A disabled user is refused by the authentication backend on his next request anyway;
     deleting the rows makes "his sessions end" true of the database too."""
-    from django.contrib.sessions.models import Session
+    from kartoteka.profiles.sessions import end_other_sessions
 
-    ids = [
-        s.pk
-        for s in Session.objects.filter(expire_date__gt=timezone.now()).iterator()
-        if str(s.get_decoded().get("_auth_user_id")) == str(user.pk)
-    ]
-    Session.objects.filter(pk__in=ids).delete()
-    return len(ids)
+    return end_other_sessions(user, current_key=None)
 
 
 #: Task states that count as finished (not handed over).

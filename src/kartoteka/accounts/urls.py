@@ -3,6 +3,7 @@
 from django.urls import path
 
 from kartoteka.accounts import views
+from kartoteka.profiles.views import two_factor_reset
 
 app_name = "accounts"
 
@@ -17,4 +18,5 @@ urlpatterns = [
     path("invite/", views.invite_new, name="invite_new"),
     path("<int:pk>/invite/", views.invite, name="invite"),
     path("employee/<int:pk>/invite/", views.employee_invite, name="employee_invite"),
+    path("<int:pk>/two-factor/reset/", two_factor_reset, name="two_factor_reset"),
 ]

@@ -24,6 +24,7 @@ from kartoteka.access.rights import can_manage_employees
 from kartoteka.accounts import invitations, services
 from kartoteka.core.actor import ADMIN_GROUP, MANAGERS_GROUP, Actor
 from kartoteka.core.exceptions import KartotekaError
+from kartoteka.profiles.twofactor import has_two_factor
 from kartoteka.records.selectors import base_queryset
 from kartoteka.tables.models import Table
 
@@ -187,6 +188,7 @@ def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "colleagues": colleagues,
             "employee_id": ids[0] if ids else None,
             "invitation": invitations.pending_invitation(user),
+            "two_factor": has_two_factor(user),
         },
     )
 

@@ -110,6 +110,9 @@ INSTALLED_APPS = [
     "kartoteka.webforms",
     "kartoteka.webhooks",
     "kartoteka.api",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "kartoteka.profiles",
 ]
 
 MIDDLEWARE = [
@@ -121,6 +124,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "kartoteka.profiles.middleware.ProfileMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -183,6 +187,11 @@ KARTOTEKA_LOGIN_FAILURES_PER_ACCOUNT = int(
 )
 KARTOTEKA_LOGIN_FAILURES_PER_IP = int(os.environ.get("KARTOTEKA_LOGIN_FAILURES_PER_IP", 20))
 KARTOTEKA_LOGIN_LOCK_SECONDS = int(os.environ.get("KARTOTEKA_LOGIN_LOCK_SECONDS", 900))
+
+# Two-factor log-in (kartoteka.profiles.twofactor): the issuer named in authenticator apps; wrong
+# codes are counted by the log-in lock above, so django-otp's own throttle is off.
+OTP_TOTP_ISSUER = os.environ.get("KARTOTEKA_OTP_ISSUER", "Картотека")
+OTP_TOTP_THROTTLE_FACTOR = 0
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

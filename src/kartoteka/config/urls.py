@@ -13,6 +13,7 @@ urlpatterns = [
     path("integrations/webhooks/", include("kartoteka.webhooks.urls")),
     path("api/v1/", include("kartoteka.api.urls")),
     path("profile/", include("kartoteka.api.page_urls")),
+    path("profile/", include("kartoteka.profiles.urls")),
     path("notifications/", include("kartoteka.notifications.urls")),
     path("calendar/", include("kartoteka.calendar.urls")),
     path("", include("kartoteka.imports.urls")),

@@ -36,6 +36,7 @@ from kartoteka.core.i18n import stored_text
 from kartoteka.grids.services import view_conditions
 from kartoteka.notifications.models import Reminder, ReminderFiring
 from kartoteka.notifications.services import Message, notify_each
+from kartoteka.profiles.services import user_time_zones
 from kartoteka.records.selectors import Condition, base_queryset, list_records
 from kartoteka.tables.modelfactory import fields_of
 from kartoteka.tables.models import Table
@@ -152,6 +153,8 @@ def messages_for(reminder: Reminder, record: Any) -> list[Message]:
     kind = f"reminder:{reminder.pk}"
     out = []
     users = get_user_model().objects.filter(pk__in=recipients_of(reminder, record))
+    # Dates and times in each recipient's own time zone (his profile's, else the installation's).
+    zones = user_time_zones([u.pk for u in users])
     for user in users.order_by("pk"):
         actor = Actor.for_user(user, source="reminder")
         try:
@@ -160,7 +163,8 @@ def messages_for(reminder: Reminder, record: Any) -> list[Message]:
             readable = False
         if not readable:
             continue
-        text = render_message(reminder.message, table, record, rights.hidden_keys(actor, table))
+        with timezone.override(zones[user.pk]):
+            text = render_message(reminder.message, table, record, rights.hidden_keys(actor, table))
         out.append(Message(user.pk, text, table, record.pk, kind))
     return out
 

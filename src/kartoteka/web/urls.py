@@ -1,19 +1,12 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from kartoteka.access.login import LimitedAuthenticationForm
+from kartoteka.profiles.views import LoginView, login_code
 from kartoteka.web import grid, search, views
 
 urlpatterns = [
-    path(
-        "login/",
-        auth_views.LoginView.as_view(
-            template_name="web/login.html",
-            redirect_authenticated_user=True,
-            authentication_form=LimitedAuthenticationForm,
-        ),
-        name="login",
-    ),
+    path("login/", LoginView.as_view(), name="login"),
+    path("login/code/", login_code, name="login_code"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", views.home, name="home"),
     path("search/", search.search, name="search"),

@@ -1,0 +1,37 @@
+"""A user's own settings and his recovery codes.
+
+- :class:`Profile` — the interface language and time zone a user picked (empty: the
+  installation's). Kept here, not on the user model, so the accounts app stays as it is.
+- :class:`RecoveryCode` — one-time codes of two-factor log-in, stored as salted SHA-256 only (the
+  codes are random with 50 bits each, so a fast hash is enough; the code itself is shown once).
+
+The authenticator app's secret is django-otp's ``TOTPDevice`` (its own table).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class Profile(models.Model):
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="kt_profile"
+    )
+    #: ``ru``/``en``; empty: the installation's language (or the switch's cookie).
+    language = models.CharField(max_length=10, blank=True, default="")
+    #: An IANA zone name (``Asia/Yekaterinburg``); empty: ``settings.TIME_ZONE``.
+    time_zone = models.CharField(max_length=64, blank=True, default="")
+
+
+class RecoveryCode(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="recovery_codes"
+    )
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "code_hash"])]
