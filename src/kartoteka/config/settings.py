@@ -110,6 +110,7 @@ INSTALLED_APPS = [
     "kartoteka.webforms",
     "kartoteka.webhooks",
     "kartoteka.api",
+    "kartoteka.documents",
 ]
 
 MIDDLEWARE = [

@@ -237,7 +237,7 @@ def _line_of(exc: BaseException) -> int:
     return frames[-1].lineno or 0 if frames else 0
 
 
-def _problem(exc: BaseException) -> TemplateProblem:
+def problem_of(exc: BaseException) -> TemplateProblem:
     line = _line_of(exc)
     if isinstance(exc, TemplateAssertionError):
         name = exc.message.split("'")[1] if exc.message and "'" in exc.message else ""
@@ -260,7 +260,7 @@ def _parse(env: Sandbox, source: str) -> nodes.Template:
     try:
         return env.parse(source, name=TEMPLATE_NAME)
     except TemplateSyntaxError as exc:
-        raise TemplateRefused([_problem(exc)]) from None
+        raise TemplateRefused([problem_of(exc)]) from None
 
 
 def static_problems(
@@ -278,7 +278,7 @@ def static_problems(
     try:
         undeclared = jinja_meta.find_undeclared_variables(tree)
     except TemplateSyntaxError as exc:  # an unknown filter or test
-        return [_problem(exc)]
+        return [problem_of(exc)]
     for node in tree.find_all(nodes.Name):
         if node.name in FORBIDDEN_NAMES:
             message = _("обращение к «%(name)s» запрещено") % {"name": node.name}
@@ -315,7 +315,7 @@ def _compiled(source: str, html: bool) -> Any:
     try:
         return env.from_string(source)
     except TemplateSyntaxError as exc:
-        raise TemplateRefused([_problem(exc)]) from None
+        raise TemplateRefused([problem_of(exc)]) from None
 
 
 def render(source: str, context: Mapping[str, Any], *, html: bool = False) -> str:
@@ -341,7 +341,7 @@ def render_unchecked(template: Any, context: Mapping[str, Any]) -> str:
     try:
         return str(template.render(dict(context)))
     except (TemplateError, ArithmeticError, ValueError, TypeError) as exc:
-        raise TemplateRefused([_problem(exc)]) from None
+        raise TemplateRefused([problem_of(exc)]) from None
 
 
 def check(source: str, sample: Mapping[str, Any], *, html: bool = False) -> list[TemplateProblem]:
