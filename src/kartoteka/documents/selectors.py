@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
+from kartoteka.access import rights
 from kartoteka.core.actor import Actor
 from kartoteka.core.exceptions import NotFound
 from kartoteka.documents.models import DocumentTemplate, GeneratedDocument
@@ -35,11 +36,21 @@ def get_template(
 
 
 def list_documents(actor: Actor, table: Table, record_id: int) -> QuerySet:
-    """The documents kept on a record the actor may read, newest first."""
+    """The documents kept on a record the actor may read, newest first (see
+    :func:`sees_all_fields` for documents others made)."""
     selectors.get_record(actor, table, record_id)
-    return GeneratedDocument.objects.filter(table=table, record_id=record_id).select_related(
-        "created_by", "template"
-    )
+    qs = GeneratedDocument.objects.filter(table=table, record_id=record_id)
+    if not sees_all_fields(actor):
+        qs = qs.filter(created_by_id=actor.user_id)
+    return qs.select_related("created_by", "template")
+
+
+def sees_all_fields(actor: Actor) -> bool:
+    """A kept document holds what its maker could read; one made by someone else is given
+    only to a user from whom no field of any table is hidden."""
+    if actor.is_admin:
+        return True
+    return not any(rights.hidden_keys(actor, t) for t in selectors.list_tables(actor))
 
 
 def get_document(actor: Actor, pk: int) -> GeneratedDocument:
@@ -47,4 +58,6 @@ def get_document(actor: Actor, pk: int) -> GeneratedDocument:
     if doc is None:
         raise NotFound(_("Документ не найден."))
     selectors.get_record(actor, doc.table, doc.record_id)
+    if doc.created_by_id != actor.user_id and not sees_all_fields(actor):
+        raise NotFound(_("Документ не найден."))
     return doc

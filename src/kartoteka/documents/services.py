@@ -24,7 +24,6 @@ from kartoteka.core.actor import Actor
 from kartoteka.core.exceptions import KartotekaError, NotFound, PermissionDenied
 from kartoteka.documents import rendering
 from kartoteka.documents.models import DocumentTemplate, GeneratedDocument
-from kartoteka.records import selectors
 from kartoteka.records.models import RecordChange
 from kartoteka.records.services import next_sequence_value
 from kartoteka.tables.models import Table
@@ -266,8 +265,11 @@ def generate_document(
 
 
 def read_document(actor: Actor, doc: GeneratedDocument) -> bytes:
-    """The stored file of ``doc`` — for those who may read its record only (``NotFound``)."""
-    selectors.get_record(actor, doc.table, doc.record_id)
+    """The stored file of ``doc`` — for those who may read its record (and, for a document
+    someone else made, every field: :func:`~kartoteka.documents.selectors.get_document`)."""
+    from kartoteka.documents.selectors import get_document
+
+    get_document(actor, doc.pk)
     try:
         with default_storage.open(doc.file, "rb") as fh:
             return bytes(fh.read())
