@@ -303,7 +303,7 @@ def _doctemplate(ctx: Ctx) -> Any:
     from kartoteka.documents.services import save_template
     from kartoteka.tables.models import Table
 
-    found = DocumentTemplate.objects.first()
+    found = DocumentTemplate.objects.filter(name="Письмо").first()
     if found is not None:
         return found
     return save_template(

@@ -298,15 +298,67 @@ def invoice_context(doc: InvoiceDocument, *, for_pdf: bool) -> dict[str, Any]:
     return {"doc": doc, "for_pdf": for_pdf}
 
 
-def render_invoice_html(doc: InvoiceDocument, *, for_pdf: bool = True, request: Any = None) -> str:
-    return render_to_string(TEMPLATE, invoice_context(doc, for_pdf=for_pdf), request=request)
+def sample_invoice_document() -> InvoiceDocument:
+    """An invoice of sample values, the shape templates are checked against."""
+    from kartoteka.crm.invoices import CompanyVat
+
+    totals = compute_totals([(Decimal("128505.00"), "vat20")], CompanyVat("vat20", True))
+    return InvoiceDocument(
+        pk=0,
+        number="2026-0042",
+        date=dt.date(2026, 12, 7),
+        due_date=dt.date(2026, 12, 17),
+        supplier=Party(None, "ООО «Картотека»", "7704123456", "770401001", "г. Москва"),
+        buyer=Party(None, "ООО «Ромашка»", "5001123452", "500101001", "г. Химки"),
+        bank=Bank("ПАО Сбербанк", "044525225", "40702810400000012345", "30101810400000000225"),
+        lines=[Line(1, "Лицензия", "1", "шт", "128 505,00", "128 505,00")],
+        totals=totals,
+        director="Иванов И. И.",
+        accountant="Петрова М. С.",
+        vat_rows=vat_rows(totals),
+    )
 
 
-def render_invoice_pdf(doc: InvoiceDocument) -> bytes:
+def _default_template() -> Any:
+    """The default «Счёт на оплату» template (HTML), or ``None`` to use the built-in layout."""
+    from kartoteka.documents.selectors import default_template
+
+    template = default_template("invoices")
+    return template if template is not None and template.kind == "html" else None
+
+
+def _from_template(template: Any, doc: InvoiceDocument, actor: Actor | None) -> str:
+    from kartoteka.documents.services import template_html
+
+    return template_html(template, doc.pk, actor, extra={"invoice": doc})
+
+
+def render_invoice_html(
+    doc: InvoiceDocument,
+    *,
+    for_pdf: bool = True,
+    request: Any = None,
+    actor: Actor | None = None,
+) -> str:
+    """The invoice's HTML: from the default invoice template when there is one (an
+    administrator may change it), else from ``crm/invoice.html``. The print view (``for_pdf``
+    false) gets the toolbar."""
+    template = _default_template()
+    if template is None:
+        return render_to_string(TEMPLATE, invoice_context(doc, for_pdf=for_pdf), request=request)
+    html = _from_template(template, doc, actor)
+    if for_pdf:
+        return html
+    toolbar = render_to_string("crm/_invoice_toolbar.html", {"doc": doc}, request=request)
+    nonce = getattr(request, "csp_nonce", "") if request is not None else ""
+    if nonce:
+        html = html.replace("<style>", f'<style nonce="{nonce}">')
+    head, sep, rest = html.partition("<body>")
+    return f"{head}{sep}{toolbar}{rest}" if sep else toolbar + html
+
+
+def render_invoice_pdf(doc: InvoiceDocument, actor: Actor | None = None) -> bytes:
     """The invoice as a PDF (WeasyPrint, A4); only ``data:`` URIs may be fetched."""
-    from weasyprint import HTML
-    from weasyprint.urls import URLFetcher
+    from kartoteka.documents.rendering import html_to_pdf
 
-    html = render_invoice_html(doc, for_pdf=True)
-    fetcher = URLFetcher(allowed_protocols={"data"})
-    return HTML(string=html, url_fetcher=fetcher).write_pdf()
+    return html_to_pdf(render_invoice_html(doc, for_pdf=True, actor=actor))

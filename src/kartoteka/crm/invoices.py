@@ -322,7 +322,7 @@ def send_invoice(actor: Actor, invoice_id: int, email: str = "") -> Delivery:
             _("«%(email)s» — неверный адрес e-mail.") % {"email": address},
             field="email",
         ) from None
-    pdf = render_invoice_pdf(doc)
+    pdf = render_invoice_pdf(doc, actor)
     delivery = Delivery(address=address, subject=doc.subject)
     message = EmailMessage(
         subject=doc.subject,

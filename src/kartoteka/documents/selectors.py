@@ -61,3 +61,12 @@ def get_document(actor: Actor, pk: int) -> GeneratedDocument:
     if doc.created_by_id != actor.user_id and not sees_all_fields(actor):
         raise NotFound(_("Документ не найден."))
     return doc
+
+
+def default_template(table_key: str) -> DocumentTemplate | None:
+    """The template marked default for a table (what «Печать» of an invoice uses)."""
+    return (
+        DocumentTemplate.objects.filter(table__key=table_key, is_default=True)
+        .select_related("table")
+        .first()
+    )

@@ -23,7 +23,9 @@ from django.utils.translation import gettext as _
 from kartoteka.core.actor import Actor
 from kartoteka.core.exceptions import KartotekaError, NotFound, PermissionDenied
 from kartoteka.documents import rendering
+from kartoteka.documents.contexts import extra_real, extra_sample
 from kartoteka.documents.models import DocumentTemplate, GeneratedDocument
+from kartoteka.documents.shipped import PREFIX, shipped_bytes
 from kartoteka.records.models import RecordChange
 from kartoteka.records.services import next_sequence_value
 from kartoteka.tables.models import Table
@@ -57,7 +59,7 @@ def _require_admin(actor: Actor) -> None:
 
 def sample_for(table: Table) -> dict[str, Any]:
     """The context shape of a document of ``table``, with sample values."""
-    return sample_context(table, number=SAMPLE_NUMBER)
+    return sample_context(table, number=SAMPLE_NUMBER, **extra_sample(table.key))
 
 
 def template_problems(
@@ -115,8 +117,7 @@ def save_template(
             problems += exc.problems
     docx_data = docx
     if kind == DocumentTemplate.KIND_DOCX and docx_data is None and template and template.file:
-        with default_storage.open(template.file, "rb") as fh:
-            docx_data = fh.read()
+        docx_data = template_bytes(template)
     if not problems:
         problems = template_problems(table, kind, body=body, docx=docx_data)
     if problems:
@@ -174,13 +175,44 @@ def formats_of(template: DocumentTemplate) -> list[str]:
 
 
 def document_context(
-    actor: Actor, template: DocumentTemplate, record_id: int, *, number: str = ""
+    actor: Actor,
+    template: DocumentTemplate,
+    record_id: int,
+    *,
+    number: str = "",
+    extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """What a template of ``template.table`` sees for one record, read as ``actor``."""
+    if extra is None:
+        extra = extra_real(template.table.key, actor, record_id)
     return {
         "record": record_context(template.table, record_id, actor),
         **base_context(actor),
         "number": number,
+        **extra,
     }
+
+
+def template_html(
+    template: DocumentTemplate,
+    record_id: int,
+    actor: Actor | None,
+    *,
+    extra: dict[str, Any] | None = None,
+    number: str = "",
+) -> str:
+    """An HTML template filled for one record (the invoice's print view and PDF use it)."""
+    actor = actor or Actor.system("document")
+    context = document_context(actor, template, record_id, number=number, extra=extra)
+    return rendering.render_html(template.body, context, title=template.name)
+
+
+def template_bytes(template: DocumentTemplate) -> bytes:
+    """The Word file of a DOCX template (a shipped one is read from the package)."""
+    if template.file.startswith(PREFIX):
+        return shipped_bytes(template.file)
+    with default_storage.open(template.file, "rb") as fh:
+        return bytes(fh.read())
 
 
 def make_document(
@@ -219,9 +251,7 @@ def make_document(
         html = rendering.render_html(template.body, context, title=title)
         data = html.encode() if fmt == "html" else rendering.html_to_pdf(html)
     else:
-        with default_storage.open(template.file, "rb") as fh:
-            source = fh.read()
-        data = rendering.render_docx(source, context)
+        data = rendering.render_docx(template_bytes(template), context)
         if fmt == "pdf":
             data = rendering.docx_to_pdf(data)
     record_title = str(context["record"]) or f"№{record_id}"
