@@ -8,7 +8,7 @@ import pytest
 from kartoteka.documents import services
 from kartoteka.documents.models import DocumentTemplate
 from kartoteka.documents.shipped import SHIPPED
-from tests.documents.test_services import deal, docx_text, media  # noqa: F401  (fixtures)
+from tests.documents.test_services import docx_text
 
 
 def test_every_shipped_template_is_there_and_passes_the_check(crm):
@@ -24,7 +24,7 @@ def test_every_shipped_template_is_there_and_passes_the_check(crm):
     )
 
 
-def test_the_contract_and_the_act_come_out_of_the_shipped_templates(admin, deal, media):  # noqa: F811
+def test_the_contract_and_the_act_come_out_of_the_shipped_templates(admin, deal, media):
     _company, counterparty, invoice = deal
     contract = DocumentTemplate.objects.get(name="Договор поставки")
     made = services.make_document(admin, contract, counterparty.pk, "docx", number="Д-2026-015")
@@ -45,7 +45,7 @@ def test_the_invoice_print_uses_the_administrator_s_default_template(
     admin,
     deal,
     table,
-    media,  # noqa: F811
+    media,
 ):
     _company, _counterparty, invoice = deal
     services.save_template(
@@ -64,7 +64,7 @@ def test_the_invoice_print_uses_the_administrator_s_default_template(
 
 
 @pytest.mark.parametrize("name", ["Коммерческое предложение"])
-def test_the_quote_comes_out_as_pdf(admin, deal, media, name):  # noqa: F811
+def test_the_quote_comes_out_as_pdf(admin, deal, media, name):
     _company, counterparty, _invoice = deal
     quote = DocumentTemplate.objects.get(name=name)
     made = services.make_document(admin, quote, counterparty.pk, "pdf", number="КП-1")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from kartoteka.documents.models import DocumentTemplate, GeneratedDocument
-from tests.documents.test_services import deal, media  # noqa: F401  (fixtures)
 
 
 @pytest.fixture
@@ -14,7 +13,7 @@ def logged_in(client, admin_user):
     return client
 
 
-def test_settings_preview_card_and_download(logged_in, deal, media):  # noqa: F811
+def test_settings_preview_card_and_download(logged_in, deal, media):
     _company, counterparty, _invoice = deal
     # a bad template is refused with its line and name, nothing saved
     page = logged_in.post(

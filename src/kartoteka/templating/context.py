@@ -132,7 +132,17 @@ def record_context(table: Table, record: Any, user: Any, *, depth: int = LINK_DE
     return _bag(actor, table, loaded, depth, "record", subtables=True)
 
 
-def _bag(actor: Actor, table: Table, rec: Any, depth: int, path: str, *, subtables: bool) -> Bag:
+def _bag(
+    actor: Actor,
+    table: Table,
+    rec: Any,
+    depth: int,
+    path: str,
+    *,
+    subtables: bool,
+    parent: str = "",
+) -> Bag:
+    """``parent``: the link of a subtable row back to the record — only its title is given."""
     selectors.mask_unreadable_links(actor, table, [rec])
     hidden = rights.hidden_keys(actor, table)
     data: dict[str, Any] = {"id": rec.pk}
@@ -141,7 +151,8 @@ def _bag(actor: Actor, table: Table, rec: Any, depth: int, path: str, *, subtabl
         if field.key in hidden:
             data[field.key] = _empty(field, sub_path)
         else:
-            data[field.key] = _value(actor, field, rec, depth, sub_path)
+            level = 0 if field.key == parent else depth
+            data[field.key] = _value(actor, field, rec, level, sub_path)
     if subtables:
         visible = {f.pk for f in selectors.visible_subtables(actor, table)}
         for link in selectors.subtables_of(table):
@@ -151,7 +162,15 @@ def _bag(actor: Actor, table: Table, rec: Any, depth: int, path: str, *, subtabl
                     actor, link.table, parent=(link.key, rec.pk), ordering=("id",)
                 )
                 rows = [
-                    _bag(actor, link.table, row, depth - 1, link.table.key, subtables=False)
+                    _bag(
+                        actor,
+                        link.table,
+                        row,
+                        depth - 1,
+                        link.table.key,
+                        subtables=False,
+                        parent=link.key,
+                    )
                     for row in qs
                 ]
             data[link.table.key] = rows
@@ -264,11 +283,14 @@ def sample_value(field: Field, path: str, depth: int) -> Any:
     return SAMPLE_BY_TYPE.get(field.type, "Пример")
 
 
-def _sample_bag(table: Table, depth: int, path: str, *, empty: bool = False) -> Bag:
+def _sample_bag(
+    table: Table, depth: int, path: str, *, empty: bool = False, parent: str = ""
+) -> Bag:
     data: dict[str, Any] = {"id": None if empty else 1}
     for field in fields_of(table):
         sub = f"{path}.{field.key}"
-        data[field.key] = _empty(field, sub) if empty else sample_value(field, sub, depth)
+        level = 0 if field.key == parent else depth
+        data[field.key] = _empty(field, sub) if empty else sample_value(field, sub, level)
     title = "" if empty else str(data.get("name") or data.get("number") or table.label)
     return Bag(data, title, path)
 
@@ -277,7 +299,7 @@ def sample_record(table: Table, *, depth: int = LINK_DEPTH) -> Bag:
     """A record of ``table`` made of sample values, with one sample row in each subtable."""
     bag = _sample_bag(table, depth, "record")
     for link in selectors.subtables_of(table):
-        row = _sample_bag(link.table, depth - 1, link.table.key)
+        row = _sample_bag(link.table, depth - 1, link.table.key, parent=link.key)
         bag._data[link.table.key] = [row]
     return bag
 
