@@ -1124,6 +1124,17 @@ MATRIX: list[Row] = [
         json_body=True,
     ),
     Row(
+        "api:record_document",
+        "make a document",
+        "POST",
+        lambda c: (
+            f"/api/v1/tables/counterparties/records/{c.cp}/documents/",
+            {"template": _doctemplate(c).name, "format": "html"},
+        ),
+        E(anonymous=401, peer=404, no_table=404),
+        json_body=True,
+    ),
+    Row(
         "api:funnel",
         "funnel",
         "GET",
