@@ -10,7 +10,9 @@ the record, and writes a history entry on it.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
+import zipfile
 from dataclasses import dataclass
 from typing import Any
 
@@ -184,7 +186,7 @@ def document_context(
 ) -> dict[str, Any]:
     """What a template of ``template.table`` sees for one record, read as ``actor``."""
     if extra is None:
-        extra = extra_real(template.table.key, actor, record_id)
+        extra = extra_real(template.table.key, actor, record_id, wanted=used_names(template))
     return {
         "record": record_context(template.table, record_id, actor),
         **base_context(actor),
@@ -205,6 +207,27 @@ def template_html(
     actor = actor or Actor.system("document")
     context = document_context(actor, template, record_id, number=number, extra=extra)
     return rendering.render_html(template.body, context, title=template.name)
+
+
+def used_names(template: DocumentTemplate) -> str:
+    """The template's text (HTML, or the Word file's XML) — what tells which of a table's extra
+    names (``invoice``) it uses, so those it does not are never read."""
+    if template.kind == DocumentTemplate.KIND_HTML:
+        return template.body
+    key = (template.pk, template.file, template.updated_at)
+    if key not in _XML_CACHE:
+        with zipfile.ZipFile(io.BytesIO(template_bytes(template))) as archive:
+            _XML_CACHE[key] = "".join(
+                archive.read(name).decode("utf-8", "replace")
+                for name in archive.namelist()
+                if name.startswith("word/") and name.endswith(".xml")
+            )
+        while len(_XML_CACHE) > 32:
+            _XML_CACHE.pop(next(iter(_XML_CACHE)))
+    return _XML_CACHE[key]
+
+
+_XML_CACHE: dict[Any, str] = {}
 
 
 def template_bytes(template: DocumentTemplate) -> bytes:

@@ -141,6 +141,7 @@ def _bag(
     *,
     subtables: bool,
     parent: str = "",
+    parent_title: str = "",
 ) -> Bag:
     """``parent``: the link of a subtable row back to the record — only its title is given."""
     selectors.mask_unreadable_links(actor, table, [rec])
@@ -150,9 +151,10 @@ def _bag(
         sub_path = f"{path}.{field.key}"
         if field.key in hidden:
             data[field.key] = _empty(field, sub_path)
+        elif field.key == parent:
+            data[field.key] = Bag({}, parent_title, sub_path)
         else:
-            level = 0 if field.key == parent else depth
-            data[field.key] = _value(actor, field, rec, level, sub_path)
+            data[field.key] = _value(actor, field, rec, depth, sub_path)
     if subtables:
         visible = {f.pk for f in selectors.visible_subtables(actor, table)}
         for link in selectors.subtables_of(table):
