@@ -873,6 +873,14 @@ MATRIX: list[Row] = [
         lambda c: (f"/records/documents/{_gendoc(c)}/", {}),
         E(peer=404, no_table=404, hidden=404),
     ),
+    Row(
+        "doctemplates:send",
+        "mail a kept document",
+        "POST",
+        lambda c: (f"/records/documents/{_gendoc(c)}/send/", {"email": "buh@example.ru"}),
+        E(peer=404, no_table=404, hidden=404, read_only=403),
+        write=True,
+    ),
     # -- reports -------------------------------------------------------------------------------
     Row("reports:index", "reports", "GET", lambda c: ("/reports/", {}), E()),
     Row(

@@ -53,3 +53,34 @@ def test_settings_preview_card_and_download(logged_in, deal, media):
     download = logged_in.get(f"/records/documents/{doc.pk}/")
     assert download["Content-Disposition"].startswith("attachment;")
     assert b"<p>" in download.content and counterparty.name.encode() in download.content
+
+
+def test_a_kept_document_is_mailed_to_the_counterparty_and_logged_as_a_letter(
+    logged_in, admin, deal, media, smtp, django_capture_on_commit_callbacks
+):
+    import email
+    from email import policy
+
+    from kartoteka.documents import services
+    from kartoteka.tables.modelfactory import model_for
+    from kartoteka.tables.models import Table
+
+    _company, counterparty, invoice = deal
+    act = DocumentTemplate.objects.get(name="Акт выполненных работ")
+    doc = services.generate_document(admin, act, invoice.pk, "html")
+    status_before = counterparty.status
+    with django_capture_on_commit_callbacks(execute=True):
+        page = logged_in.post(f"/records/documents/{doc.pk}/send/", {"email": ""})
+    assert page.status_code == 302
+    assert len(smtp.messages) == 1
+    _from, recipients, raw = smtp.messages[0]
+    assert recipients == ["buh@romashka.example"]
+    message = email.message_from_bytes(raw, policy=policy.default)
+    (attachment,) = list(message.iter_attachments())
+    assert attachment.get_filename() == doc.name
+    work = model_for(Table.objects.get(key="client_work"))
+    (letter,) = work.objects.filter(counterparty_id=counterparty.pk, work_type="letter")
+    assert letter.done is True and letter.status is None
+    assert letter.description == f"Отправлен документ «{doc.name}» на адрес buh@romashka.example"
+    counterparties = model_for(Table.objects.get(key="counterparties"))
+    assert counterparties.objects.get(pk=counterparty.pk).status == status_before

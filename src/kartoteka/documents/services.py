@@ -21,6 +21,7 @@ from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from kartoteka.core.actor import Actor
 from kartoteka.core.exceptions import KartotekaError, NotFound, PermissionDenied
@@ -28,6 +29,7 @@ from kartoteka.documents import rendering
 from kartoteka.documents.contexts import extra_real, extra_sample
 from kartoteka.documents.models import DocumentTemplate, GeneratedDocument
 from kartoteka.documents.shipped import PREFIX, shipped_bytes
+from kartoteka.records import selectors
 from kartoteka.records.models import RecordChange
 from kartoteka.records.services import next_sequence_value
 from kartoteka.tables.models import Table
@@ -328,3 +330,59 @@ def read_document(actor: Actor, doc: GeneratedDocument) -> bytes:
             return bytes(fh.read())
     except OSError:
         raise NotFound(_("Файл документа не найден.")) from None
+
+
+def counterparty_of(actor: Actor, doc: GeneratedDocument) -> Any:
+    """The counterparty a document concerns: its record when that is one, else the record's
+    first link to «Контрагенты» (an invoice's buyer); ``None`` when there is none."""
+    from kartoteka.tables.modelfactory import fields_of
+
+    record = selectors.get_record(actor, doc.table, doc.record_id)
+    if doc.table.key == "counterparties":
+        return record
+    counterparties = Table.objects.filter(key="counterparties").first()
+    for field in fields_of(doc.table):
+        if field.type == "link" and field.link_table_id == getattr(counterparties, "pk", None):
+            target = getattr(record, f"{field.key}_id")
+            if target is not None:
+                return selectors.get_record(actor, counterparties, target)
+    return None
+
+
+def send_document(actor: Actor, doc: GeneratedDocument, email: str = "") -> Any:
+    """E-mail a kept document to its counterparty (or to ``email``) through the invoice's mail
+    path: logged as a done «Письмо» in «Работа с клиентом», which moves no status.
+
+    Raises:
+        NotFound: the document or its record is not readable by the actor.
+        RuleViolation: no counterparty, no address or a malformed one; nothing is sent.
+    """
+    from kartoteka.core.exceptions import RuleViolation
+    from kartoteka.core.i18n import stored_text
+    from kartoteka.crm.invoices import checked_address, send_letter
+    from kartoteka.documents.selectors import get_document
+
+    get_document(actor, doc.pk)
+    counterparty = counterparty_of(actor, doc)
+    if counterparty is None:
+        raise RuleViolation(
+            "document_no_counterparty",
+            _("Документ не относится к контрагенту: отправлять некому."),
+        )
+    address = checked_address(email or counterparty.email or "", counterparty.name or "")
+    body = _("Здравствуйте!\n\nНаправляем документ «%(name)s» — во вложении.\n") % {
+        "name": doc.name
+    }
+    return send_letter(
+        actor,
+        counterparty_id=counterparty.pk,
+        address=address,
+        subject=doc.name.rsplit(".", 1)[0],
+        body=body,
+        attachment=(doc.name, read_document(actor, doc), CONTENT_TYPES[doc.format].split(";")[0]),
+        description=stored_text(
+            gettext_noop("Отправлен документ «%(name)s» на адрес %(email)s"),
+            name=doc.name,
+            email=address,
+        ),
+    )

@@ -14,4 +14,5 @@ urlpatterns = [
     path("settings/documents/<int:pk>/delete/", views.template_delete, name="delete"),
     path("records/<slug:key>/<int:pk>/documents/", views.generate, name="generate"),
     path("records/documents/<int:pk>/", views.download, name="download"),
+    path("records/documents/<int:pk>/send/", views.send, name="send"),
 ]

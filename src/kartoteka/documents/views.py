@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from kartoteka.core.actor import Actor
-from kartoteka.core.exceptions import NotFound
+from kartoteka.core.exceptions import NotFound, RuleViolation
 from kartoteka.crm.views import content_disposition
 from kartoteka.documents import rendering, selectors, services
 from kartoteka.documents.models import DocumentTemplate
@@ -218,3 +218,25 @@ def download(request: HttpRequest, pk: int) -> HttpResponse:
     )
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+@login_required
+@require_POST
+def send(request: HttpRequest, pk: int) -> HttpResponse:
+    """«Отправить по почте»: the kept document to its counterparty, logged as a letter."""
+    actor = _actor(request)
+    doc = selectors.get_document(actor, pk)
+    try:
+        delivery = services.send_document(actor, doc, request.POST.get("email", ""))
+    except RuleViolation as exc:
+        messages.error(request, exc.message)
+    else:
+        if delivery.sent is False:
+            messages.error(
+                request, _("Письмо не отправлено: %(error)s") % {"error": delivery.error}
+            )
+        else:
+            messages.success(
+                request, _("Документ отправлен на %(email)s.") % {"email": delivery.address}
+            )
+    return redirect("record", key=doc.table.key, pk=doc.record_id)

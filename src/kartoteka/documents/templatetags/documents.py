@@ -8,6 +8,7 @@ from django import template
 
 from kartoteka.core.actor import Actor
 from kartoteka.documents import selectors
+from kartoteka.tables.modelfactory import fields_of
 
 register = template.Library()
 
@@ -16,4 +17,8 @@ register = template.Library()
 def record_documents(context: Any, table: Any, record: Any) -> dict[str, Any]:
     actor = Actor.for_user(context["request"].user)
     docs = list(selectors.list_documents(actor, table, record.pk)[:50])
-    return {"docs": docs, "table": table, "record": record}
+    mailable = table.key == "counterparties" or any(
+        f.type == "link" and f.link_table is not None and f.link_table.key == "counterparties"
+        for f in fields_of(table)
+    )
+    return {"docs": docs, "table": table, "record": record, "mailable": mailable}
