@@ -322,6 +322,15 @@ def _gendoc(ctx: Ctx) -> int:
     return doc.pk
 
 
+def _docbatch(ctx: Ctx) -> int:
+    from kartoteka.documents.models import DocumentBatch
+
+    batch = DocumentBatch.objects.create(
+        template=_doctemplate(ctx), format="html", ids=[ctx.cp], created_by=ctx.world.admin
+    )
+    return batch.pk
+
+
 def _webhook(ctx: Ctx) -> int:
     from kartoteka.tables.models import Table
     from kartoteka.webhooks.models import Webhook
@@ -880,6 +889,20 @@ MATRIX: list[Row] = [
         lambda c: (f"/records/documents/{_gendoc(c)}/send/", {"email": "buh@example.ru"}),
         E(peer=404, no_table=404, hidden=404, read_only=403),
         write=True,
+    ),
+    Row(
+        "doctemplates:bulk",
+        "documents of ticked rows (choosing the template)",
+        "POST",
+        lambda c: ("/records/counterparties/documents/bulk/", {"ids": [str(c.cp)]}),
+        E(no_table=404),
+    ),
+    Row(
+        "doctemplates:batch",
+        "a background batch of documents (its maker's only)",
+        "GET",
+        lambda c: (f"/records/documents/batches/{_docbatch(c)}/", {}),
+        E(own=404, peer=404, no_table=404, hidden=404, read_only=404),
     ),
     # -- reports -------------------------------------------------------------------------------
     Row("reports:index", "reports", "GET", lambda c: ("/reports/", {}), E()),

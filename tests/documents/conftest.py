@@ -31,3 +31,9 @@ def deal(crm):
         date=dt.date(2026, 3, 5),
     )
     return company, counterparty, invoice
+
+
+@pytest.fixture
+def logged_in(client, admin_user):
+    client.force_login(admin_user)
+    return client

@@ -2,15 +2,7 @@
 
 from __future__ import annotations
 
-import pytest
-
 from kartoteka.documents.models import DocumentTemplate, GeneratedDocument
-
-
-@pytest.fixture
-def logged_in(client, admin_user):
-    client.force_login(admin_user)
-    return client
 
 
 def test_settings_preview_card_and_download(logged_in, deal, media):

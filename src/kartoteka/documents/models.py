@@ -73,3 +73,46 @@ class GeneratedDocument(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class DocumentBatch(models.Model):
+    """Documents of many records in one ZIP, made by the background worker (over
+    :data:`~kartoteka.documents.bulk.SYNC_LIMIT` records) with its progress."""
+
+    STATUSES = [
+        ("pending", _("ожидает")),
+        ("running", _("идёт")),
+        ("done", _("готово")),
+        ("failed", _("не удалось")),
+    ]
+
+    template = models.ForeignKey(DocumentTemplate, on_delete=models.CASCADE, related_name="+")
+    format = models.CharField(max_length=8)
+    ids = models.JSONField(default=list)
+    status = models.CharField(max_length=10, choices=STATUSES, default="pending")
+    done = models.IntegerField(default=0)
+    errors = models.JSONField(default=list)
+    file = models.CharField(max_length=500, blank=True, default="")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.template} × {len(self.ids)}"
+
+    @property
+    def total(self) -> int:
+        return len(self.ids)
+
+    @property
+    def percent(self) -> int:
+        return int(self.done * 100 / self.total) if self.total else 100
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in ("done", "failed")

@@ -15,4 +15,6 @@ urlpatterns = [
     path("records/<slug:key>/<int:pk>/documents/", views.generate, name="generate"),
     path("records/documents/<int:pk>/", views.download, name="download"),
     path("records/documents/<int:pk>/send/", views.send, name="send"),
+    path("records/<slug:key>/documents/bulk/", views.bulk, name="bulk"),
+    path("records/documents/batches/<int:pk>/", views.batch, name="batch"),
 ]

@@ -8,6 +8,7 @@ and the download of a kept document — as an attachment, to those who may read 
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from django.contrib import messages
@@ -18,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from kartoteka.core.actor import Actor
-from kartoteka.core.exceptions import NotFound, RuleViolation
+from kartoteka.core.exceptions import KartotekaError, NotFound, RuleViolation
 from kartoteka.crm.views import content_disposition
 from kartoteka.documents import rendering, selectors, services
 from kartoteka.documents.models import DocumentTemplate
@@ -240,3 +241,70 @@ def send(request: HttpRequest, pk: int) -> HttpResponse:
                 request, _("Документ отправлен на %(email)s.") % {"email": delivery.address}
             )
     return redirect("record", key=doc.table.key, pk=doc.record_id)
+
+
+@login_required
+@require_POST
+def bulk(request: HttpRequest, key: str) -> HttpResponse:
+    """Documents of the ticked rows (or the whole filter): choose a template and a format; up
+    to 20 records come back at once as a ZIP, more become a background job."""
+    from kartoteka.documents import bulk as bulk_docs
+    from kartoteka.web.grid import _selected_ids
+
+    actor = _actor(request)
+    table = records.get_table(actor, key)
+    ids, _state = _selected_ids(request, table)
+    templates = list(selectors.list_templates(actor, table))
+    error = ""
+    template_id = request.POST.get("template", "")
+    if template_id.isdigit():
+        template = selectors.get_template(actor, int(template_id), table=table)
+        fmt = request.POST.get("format", "pdf")
+        try:
+            if len(ids) <= bulk_docs.SYNC_LIMIT:
+                result = bulk_docs.make_zip_now(actor, template, ids, fmt)
+                return _zip_response(result.path, f"{template.name}.zip")
+            batch = bulk_docs.start_batch(actor, template, ids, fmt)
+        except KartotekaError as exc:
+            error = exc.message
+        else:
+            return redirect("doctemplates:batch", pk=batch.pk)
+    choices = [(t, services.formats_of(t)) for t in templates]
+    return render(
+        request,
+        "documents/bulk.html",
+        {"table": table, "ids": ids, "choices": choices, "error": error, "query": request.POST},
+    )
+
+
+def _zip_response(path: str, filename: str) -> HttpResponse:
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    finally:
+        os.unlink(path)
+    response = HttpResponse(data, content_type="application/zip")
+    response["Content-Disposition"] = content_disposition(
+        filename, "documents.zip", attachment=True
+    )
+    return response
+
+
+@login_required
+def batch(request: HttpRequest, pk: int) -> HttpResponse:
+    """A background batch: its progress bar (HTMX polls it), errors, and the ZIP when done."""
+    from kartoteka.documents import bulk as bulk_docs
+
+    found = bulk_docs.get_batch(_actor(request), pk)
+    if request.GET.get("download") == "1" and found.status == "done" and found.file:
+        from django.core.files.storage import default_storage
+
+        with default_storage.open(found.file, "rb") as fh:
+            data = fh.read()
+        response = HttpResponse(data, content_type="application/zip")
+        response["Content-Disposition"] = content_disposition(
+            f"{found.template.name}.zip", f"documents-{found.pk}.zip", attachment=True
+        )
+        return response
+    template_name = "documents/batch.html#progress" if request.htmx else "documents/batch.html"
+    return render(request, template_name, {"batch": found})
