@@ -1,12 +1,13 @@
 """Documents in a real browser: an administrator uploads a Word contract with placeholders, makes
-it from a counterparty's card as DOCX and as PDF (LibreOffice), and edits the HTML quote with the
-live preview."""
+it from a counterparty's card as DOCX and as PDF (LibreOffice), edits the HTML quote with the
+live preview, and makes the acts of five ticked invoices into one ZIP."""
 
 from __future__ import annotations
 
 import io
 import os
 import re
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -116,3 +117,31 @@ def test_contract_from_a_counterparty_and_the_quote_editor(page, server, tmp_pat
     body.fill(body.input_value().replace("\n{{ config }}", ""))
     page.get_by_role("button", name="Сохранить", exact=True).click()
     expect(page.locator(".alert-success")).to_contain_text("сохранён")
+
+    # acts of five ticked invoices in one ZIP
+    page.goto(server.url + "/t/invoices/")
+    boxes = page.locator("input[name=ids]")
+    for index in range(5):
+        boxes.nth(index).check()
+    page.get_by_test_id("bulk-documents").click()
+    page.get_by_label(re.compile("Акт выполненных работ")).check()
+    page.locator("input[name=format][value=html]").check()
+    shot(page, "bulk")
+    with page.expect_download() as download:
+        page.get_by_test_id("bulk-generate").click()
+    with zipfile.ZipFile(download.value.path()) as archive:
+        acts = [n for n in archive.namelist() if n.startswith("Акт выполненных работ")]
+    assert len(acts) == 5
+
+    # the whole filter, over 20 clients, becomes a background job with a progress bar
+    page.goto(server.url + "/t/counterparties/")
+    total = int(page.locator("[data-selected-count]").get_attribute("data-total"))
+    assert total > 20  # the demo company's clients
+    page.locator("[data-select-page]").check()
+    page.locator("[data-select-filter]").click()
+    page.get_by_test_id("bulk-documents").click()
+    page.get_by_label(re.compile("Коммерческое предложение")).check()
+    page.locator("input[name=format][value=html]").check()
+    page.get_by_test_id("bulk-generate").click()
+    expect(page.get_by_test_id("progress-text")).to_contain_text(f"из {total}")
+    shot(page, "batch")

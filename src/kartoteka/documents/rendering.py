@@ -60,6 +60,19 @@ def render_html(body: str, context: Mapping[str, Any], *, title: str = "") -> st
     return PAGE.format(title=escape(title), body=html)
 
 
+def inline_styles(html: str) -> str:
+    """The template's ``<style>`` rules moved into ``style`` attributes (css-inline), for the
+    preview: the page's Content-Security-Policy, which a ``srcdoc`` frame inherits, refuses
+    style elements without its nonce but allows style attributes. Nothing remote is loaded."""
+    import css_inline
+
+    inliner = css_inline.CSSInliner(load_remote_stylesheets=False, keep_style_tags=False)
+    try:
+        return str(inliner.inline(html))
+    except ValueError:  # CSS it cannot parse: the preview goes without styles
+        return html
+
+
 def html_to_pdf(html: str) -> bytes:
     """HTML as an A4 PDF (WeasyPrint); only ``data:`` URIs may be fetched."""
     from weasyprint import HTML

@@ -134,7 +134,7 @@ def template_preview(request: HttpRequest, pk: int) -> HttpResponse:
         problems = services.template_problems(template.table, "html", body=body)
         if problems:
             raise TemplateRefused(problems)
-        html = rendering.render_html(body, context)
+        html = rendering.inline_styles(rendering.render_html(body, context))
     except TemplateRefused as exc:
         return render(request, "documents/_preview.html", {"errors": exc.problems})
     return render(request, "documents/_preview.html", {"html": html})
