@@ -70,3 +70,10 @@ def test_the_quote_comes_out_as_pdf(admin, deal, media, name):
     made = services.make_document(admin, quote, counterparty.pk, "pdf", number="КП-1")
     assert made.data.startswith(b"%PDF")
     assert made.filename == "Коммерческое предложение КП-1 — ООО «Ромашка».pdf"
+
+
+def test_without_a_default_html_template_the_invoice_keeps_the_shipped_form(logged_in, deal, media):
+    _company, _counterparty, invoice = deal
+    DocumentTemplate.objects.filter(table__key="invoices").delete()
+    page = logged_in.get(f"/documents/invoices/{invoice.pk}/print/").content.decode()
+    assert "Счёт на оплату № 2026-0042 от 5 марта 2026 г." in page

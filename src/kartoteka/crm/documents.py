@@ -7,11 +7,12 @@ into plain display values: Russian money format (``1 234,56``), ``dd.mm.yyyy`` d
 («В том числе НДС 20 %», «НДС 20 %» when added on top, or «Без НДС»), the amount in words, and
 the stamp and signature images.
 
-One template, ``crm/invoice.html``, serves both the print view in the browser and WeasyPrint; the
-screen-only toolbar is left out of the PDF. The wording of the form is that of a Russian business
-document sent to a Russian buyer, so it is not translated with the interface language. Images are
-embedded as ``data:`` URIs, and WeasyPrint may fetch nothing else, so a PDF never reaches out to
-the network or the file system.
+The form itself is a document template (:mod:`kartoteka.documents`): the invoices' default one —
+the shipped «Счёт на оплату» unless an administrator chose another — serves both the print view
+in the browser (with a screen-only toolbar) and WeasyPrint. The wording of the shipped form is
+that of a Russian business document sent to a Russian buyer, so it is not translated with the
+interface language. Images are embedded as ``data:`` URIs, and WeasyPrint may fetch nothing
+else, so a PDF never reaches out to the network or the file system.
 """
 
 from __future__ import annotations
@@ -37,7 +38,6 @@ from kartoteka.tables.fieldtypes.numbers import format_decimal
 from kartoteka.tables.fieldtypes.phone import format_phone
 from kartoteka.templating.helpers import initials, long_date, short_date
 
-TEMPLATE = "crm/invoice.html"
 _UNSAFE_FILENAME = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
 
 
@@ -294,10 +294,6 @@ def build_invoice_document(
     )
 
 
-def invoice_context(doc: InvoiceDocument, *, for_pdf: bool) -> dict[str, Any]:
-    return {"doc": doc, "for_pdf": for_pdf}
-
-
 def sample_invoice_document() -> InvoiceDocument:
     """An invoice of sample values, the shape templates are checked against."""
     from kartoteka.crm.invoices import CompanyVat
@@ -320,11 +316,22 @@ def sample_invoice_document() -> InvoiceDocument:
 
 
 def _default_template() -> Any:
-    """The default «Счёт на оплату» template (HTML), or ``None`` to use the built-in layout."""
+    """The invoices' default HTML template, else the shipped «Счёт на оплату» (unsaved: when
+    an administrator deleted it or made a Word template the default)."""
+    from kartoteka.documents.models import DocumentTemplate
     from kartoteka.documents.selectors import default_template
+    from kartoteka.documents.shipped import shipped_bytes
+    from kartoteka.tables.models import Table
 
     template = default_template("invoices")
-    return template if template is not None and template.kind == "html" else None
+    if template is not None and template.kind == "html":
+        return template
+    return DocumentTemplate(
+        table=Table.objects.get(key="invoices"),
+        name="Счёт на оплату",
+        kind="html",
+        body=shipped_bytes("invoice.html").decode("utf-8"),
+    )
 
 
 def _from_template(template: Any, doc: InvoiceDocument, actor: Actor | None) -> str:
@@ -340,13 +347,9 @@ def render_invoice_html(
     request: Any = None,
     actor: Actor | None = None,
 ) -> str:
-    """The invoice's HTML: from the default invoice template when there is one (an
-    administrator may change it), else from ``crm/invoice.html``. The print view (``for_pdf``
-    false) gets the toolbar."""
-    template = _default_template()
-    if template is None:
-        return render_to_string(TEMPLATE, invoice_context(doc, for_pdf=for_pdf), request=request)
-    html = _from_template(template, doc, actor)
+    """The invoice's HTML from the invoices' default template; the print view (``for_pdf``
+    false) gets the toolbar, and the template's styles the page's CSP nonce."""
+    html = _from_template(_default_template(), doc, actor)
     if for_pdf:
         return html
     toolbar = render_to_string("crm/_invoice_toolbar.html", {"doc": doc}, request=request)
