@@ -353,7 +353,8 @@ def render_invoice_html(
     if for_pdf:
         return html
     toolbar = render_to_string("crm/_invoice_toolbar.html", {"doc": doc}, request=request)
-    nonce = getattr(request, "csp_nonce", "") if request is not None else ""
+    # str(): django-csp's lazy nonce is falsy until something reads it.
+    nonce = str(getattr(request, "csp_nonce", "")) if request is not None else ""
     if nonce:
         html = html.replace("<style>", f'<style nonce="{nonce}">')
     head, sep, rest = html.partition("<body>")
