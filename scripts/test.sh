@@ -22,6 +22,17 @@ ensure_chromium() {
   [ -x /usr/bin/chromium ]
 }
 
+ensure_soffice() {
+  if [ -x /usr/bin/soffice ]; then return 0; fi
+  say "LibreOffice is missing: installing Debian's libreoffice-writer-nogui package"
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libreoffice-writer-nogui >/dev/null
+  else
+    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libreoffice-writer-nogui >/dev/null
+  fi
+  [ -x /usr/bin/soffice ]
+}
+
 pg_up() { "$BIN/python" - "$PG_URL" <<'PY'
 import sys, psycopg
 url = sys.argv[1].rsplit("/", 1)[0] + "/postgres"
@@ -45,6 +56,11 @@ ensure_postgres() {
 status=0
 if ! ensure_chromium; then
   say "!!! Chromium could not be installed: browser tests cannot run"
+  [ "${CI:-}" = "true" ] && exit 1
+fi
+
+if ! ensure_soffice; then
+  say "!!! LibreOffice could not be installed: DOCX → PDF tests are skipped"
   [ "${CI:-}" = "true" ] && exit 1
 fi
 

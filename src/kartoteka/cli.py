@@ -226,6 +226,36 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_document(args: argparse.Namespace) -> int:
+    """Make a document from a record by a template's name; the copy is kept on the record."""
+    from kartoteka.core.actor import Actor
+    from kartoteka.core.exceptions import KartotekaError
+    from kartoteka.documents import selectors as documents
+    from kartoteka.documents.services import formats_of, generate_document, read_document
+    from kartoteka.records.selectors import get_table
+
+    actor = Actor.system("cli document", source="cli")
+    try:
+        table = get_table(actor, args.table)
+        template = documents.get_template(actor, table=table, name=args.template)
+        if args.format not in formats_of(template):
+            return _fail(
+                f"шаблон «{template.name}» не даёт формат «{args.format}»; доступно: "
+                + ", ".join(formats_of(template))
+            )
+        doc = generate_document(actor, template, args.id, args.format)
+        data = read_document(actor, doc)
+    except KartotekaError as exc:
+        return _fail(exc.message)
+    try:
+        with open(args.output, "wb") as fh:
+            fh.write(data)
+    except OSError as exc:
+        return _fail(f"не удалось записать «{args.output}»: {exc.strerror or exc}")
+    print(f"Документ «{doc.name}» (№{doc.pk}) → {args.output}")
+    return 0
+
+
 def cmd_reindex(args: argparse.Namespace) -> int:
     """Rebuild the search index of one table or of all tables."""
     from kartoteka.core.actor import Actor
@@ -591,6 +621,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--delimiter", default=";", help="для CSV: «;» (по умолчанию) или «,»")
     p.add_argument("-o", "--output", required=True, help="файл, в который выгрузить")
     p.set_defaults(fn=cmd_export)
+
+    p = sub.add_parser("document", help="сделать документ из записи по шаблону")
+    p.add_argument("--table", required=True, help="ключ таблицы, например counterparties")
+    p.add_argument("--id", required=True, type=int, help="номер записи")
+    p.add_argument(
+        "--template", required=True, help="название шаблона, например «Договор поставки»"
+    )
+    p.add_argument(
+        "--format", required=True, choices=("pdf", "docx", "html"), help="pdf, docx или html"
+    )
+    p.add_argument("-o", "--output", required=True, help="файл, в который записать документ")
+    p.set_defaults(fn=cmd_document)
 
     p = sub.add_parser("reindex", help="перестроить поисковый индекс")
     p.add_argument("--table", help="только эта таблица (ключ, например counterparties)")

@@ -15,6 +15,7 @@ PATHS = {
     "/api/v1/tables/{table}/records/": {"get", "post"},
     "/api/v1/tables/{table}/records/{id}/": {"get", "patch", "delete"},
     "/api/v1/tables/{table}/records/upsert/": {"post"},
+    "/api/v1/tables/{table}/records/{id}/documents/": {"post"},
     "/api/v1/tables/{table}/actions/{action}/": {"post"},
     "/api/v1/reports/funnel/": {"get"},
     "/api/v1/users/": {"get", "post"},

@@ -4,6 +4,7 @@ from django.urls import path
 
 from kartoteka.accounts import api as accounts_api
 from kartoteka.api import docs_views, views
+from kartoteka.documents.api import RecordDocumentView
 
 app_name = "api"
 
@@ -15,6 +16,11 @@ urlpatterns = [
     path("tables/<slug:table>/records/upsert/", views.UpsertView.as_view(), name="records_upsert"),
     path("tables/<slug:table>/records/<int:pk>/", views.RecordView.as_view(), name="record"),
     path("tables/<slug:table>/actions/<slug:action>/", views.ActionView.as_view(), name="action"),
+    path(
+        "tables/<slug:table>/records/<int:pk>/documents/",
+        RecordDocumentView.as_view(),
+        name="record_document",
+    ),
     path("reports/funnel/", views.FunnelView.as_view(), name="funnel"),
     path("users/", accounts_api.UsersView.as_view(), name="users"),
     path("users/<int:pk>/disable/", accounts_api.UserDisableView.as_view(), name="user_disable"),

@@ -20,5 +20,6 @@ urlpatterns = [
     path("settings/access/", include("kartoteka.access.urls")),
     path("settings/users/", include("kartoteka.accounts.urls")),
     path("", include("kartoteka.accounts.public_urls")),
+    path("", include("kartoteka.documents.urls")),
     path("", include("kartoteka.web.urls")),
 ]

@@ -7,11 +7,12 @@ into plain display values: Russian money format (``1 234,56``), ``dd.mm.yyyy`` d
 («В том числе НДС 20 %», «НДС 20 %» when added on top, or «Без НДС»), the amount in words, and
 the stamp and signature images.
 
-One template, ``crm/invoice.html``, serves both the print view in the browser and WeasyPrint; the
-screen-only toolbar is left out of the PDF. The wording of the form is that of a Russian business
-document sent to a Russian buyer, so it is not translated with the interface language. Images are
-embedded as ``data:`` URIs, and WeasyPrint may fetch nothing else, so a PDF never reaches out to
-the network or the file system.
+The form itself is a document template (:mod:`kartoteka.documents`): the invoices' default one —
+the shipped «Счёт на оплату» unless an administrator chose another — serves both the print view
+in the browser (with a screen-only toolbar) and WeasyPrint. The wording of the shipped form is
+that of a Russian business document sent to a Russian buyer, so it is not translated with the
+interface language. Images are embedded as ``data:`` URIs, and WeasyPrint may fetch nothing
+else, so a PDF never reaches out to the network or the file system.
 """
 
 from __future__ import annotations
@@ -35,22 +36,8 @@ from kartoteka.crm.money_words import amount_in_words
 from kartoteka.records import selectors
 from kartoteka.tables.fieldtypes.numbers import format_decimal
 from kartoteka.tables.fieldtypes.phone import format_phone
+from kartoteka.templating.helpers import initials, long_date, short_date
 
-TEMPLATE = "crm/invoice.html"
-MONTHS = (
-    "января",
-    "февраля",
-    "марта",
-    "апреля",
-    "мая",
-    "июня",
-    "июля",
-    "августа",
-    "сентября",
-    "октября",
-    "ноября",
-    "декабря",
-)
 _UNSAFE_FILENAME = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
 
 
@@ -66,23 +53,6 @@ def quantity_text(value: Decimal | None) -> str:
     exponent = Decimal(value).normalize().as_tuple().exponent
     places = max(0, -exponent) if isinstance(exponent, int) else 0
     return format_decimal(Decimal(value), places)
-
-
-def short_date(value: dt.date | None) -> str:
-    return value.strftime("%d.%m.%Y") if value else ""
-
-
-def long_date(value: dt.date) -> str:
-    """``15 января 2026 г.`` — the date as an invoice title writes it."""
-    return f"{value.day} {MONTHS[value.month - 1]} {value.year} г."
-
-
-def initials(full_name: str | None) -> str:
-    """«Орлов Сергей Петрович» → «Орлов С. П.»; other shapes are kept as written."""
-    parts = (full_name or "").split()
-    if len(parts) not in (2, 3):
-        return (full_name or "").strip()
-    return " ".join([parts[0], *(f"{p[0]}." for p in parts[1:])])
 
 
 def percent_text(value: Decimal) -> str:
@@ -324,19 +294,75 @@ def build_invoice_document(
     )
 
 
-def invoice_context(doc: InvoiceDocument, *, for_pdf: bool) -> dict[str, Any]:
-    return {"doc": doc, "for_pdf": for_pdf}
+def sample_invoice_document() -> InvoiceDocument:
+    """An invoice of sample values, the shape templates are checked against."""
+    from kartoteka.crm.invoices import CompanyVat
+
+    totals = compute_totals([(Decimal("128505.00"), "vat20")], CompanyVat("vat20", True))
+    return InvoiceDocument(
+        pk=0,
+        number="2026-0042",
+        date=dt.date(2026, 12, 7),
+        due_date=dt.date(2026, 12, 17),
+        supplier=Party(None, "ООО «Картотека»", "7704123456", "770401001", "г. Москва"),
+        buyer=Party(None, "ООО «Ромашка»", "5001123452", "500101001", "г. Химки"),
+        bank=Bank("ПАО Сбербанк", "044525225", "40702810400000012345", "30101810400000000225"),
+        lines=[Line(1, "Лицензия", "1", "шт", "128 505,00", "128 505,00")],
+        totals=totals,
+        director="Иванов И. И.",
+        accountant="Петрова М. С.",
+        vat_rows=vat_rows(totals),
+    )
 
 
-def render_invoice_html(doc: InvoiceDocument, *, for_pdf: bool = True, request: Any = None) -> str:
-    return render_to_string(TEMPLATE, invoice_context(doc, for_pdf=for_pdf), request=request)
+def _default_template() -> Any:
+    """The invoices' default HTML template, else the shipped «Счёт на оплату» (unsaved: when
+    an administrator deleted it or made a Word template the default)."""
+    from kartoteka.documents.models import DocumentTemplate
+    from kartoteka.documents.selectors import default_template
+    from kartoteka.documents.shipped import shipped_bytes
+    from kartoteka.tables.models import Table
+
+    template = default_template("invoices")
+    if template is not None and template.kind == "html":
+        return template
+    return DocumentTemplate(
+        table=Table.objects.get(key="invoices"),
+        name="Счёт на оплату",
+        kind="html",
+        body=shipped_bytes("invoice.html").decode("utf-8"),
+    )
 
 
-def render_invoice_pdf(doc: InvoiceDocument) -> bytes:
+def _from_template(template: Any, doc: InvoiceDocument, actor: Actor | None) -> str:
+    from kartoteka.documents.services import template_html
+
+    return template_html(template, doc.pk, actor, extra={"invoice": doc})
+
+
+def render_invoice_html(
+    doc: InvoiceDocument,
+    *,
+    for_pdf: bool = True,
+    request: Any = None,
+    actor: Actor | None = None,
+) -> str:
+    """The invoice's HTML from the invoices' default template; the print view (``for_pdf``
+    false) gets the toolbar, and the template's styles the page's CSP nonce."""
+    html = _from_template(_default_template(), doc, actor)
+    if for_pdf:
+        return html
+    toolbar = render_to_string("crm/_invoice_toolbar.html", {"doc": doc}, request=request)
+    # str(): django-csp's lazy nonce is falsy until something reads it.
+    nonce = str(getattr(request, "csp_nonce", "")) if request is not None else ""
+    if nonce:
+        html = html.replace("<style>", f'<style nonce="{nonce}">')
+    head, sep, rest = html.partition("<body>")
+    return f"{head}{sep}{toolbar}{rest}" if sep else toolbar + html
+
+
+def render_invoice_pdf(doc: InvoiceDocument, actor: Actor | None = None) -> bytes:
     """The invoice as a PDF (WeasyPrint, A4); only ``data:`` URIs may be fetched."""
-    from weasyprint import HTML
-    from weasyprint.urls import URLFetcher
+    from kartoteka.documents.rendering import html_to_pdf
 
-    html = render_invoice_html(doc, for_pdf=True)
-    fetcher = URLFetcher(allowed_protocols={"data"})
-    return HTML(string=html, url_fetcher=fetcher).write_pdf()
+    return html_to_pdf(render_invoice_html(doc, for_pdf=True, actor=actor))

@@ -289,12 +289,8 @@ class Delivery:
 
 
 def send_invoice(actor: Actor, invoice_id: int, email: str = "") -> Delivery:
-    """Send the invoice's PDF to the counterparty's e-mail (or to ``email``) and log a letter.
-
-    In one transaction a done «Письмо» row without status is added to the counterparty's
-    «Работа с клиентом»; the letter leaves through Django's e-mail framework after the commit.
-    If the mail server refuses it, the row is turned back into a planned one whose «Результат»
-    says why, and ``Delivery.sent`` is ``False``.
+    """Send the invoice's PDF to the counterparty's e-mail (or to ``email``) and log a letter
+    (see :func:`send_letter`).
 
     Raises:
         RuleViolation: no address (``invoice_email_missing``) or a malformed one
@@ -302,16 +298,33 @@ def send_invoice(actor: Actor, invoice_id: int, email: str = "") -> Delivery:
         NotFound: the invoice is not readable by ``actor``.
     """
     from kartoteka.crm.documents import build_invoice_document, render_invoice_pdf
-    from kartoteka.records.selectors import get_table
-    from kartoteka.records.services import create_records
 
     doc = build_invoice_document(actor, invoice_id, verb="send")
-    address = (email or "").strip() or (doc.buyer.email or "").strip()
+    address = checked_address(email or doc.buyer.email or "", doc.buyer.name)
+    return send_letter(
+        actor,
+        counterparty_id=doc.buyer.pk,
+        address=address,
+        subject=doc.subject,
+        body=doc.email_body,
+        attachment=(doc.filename, render_invoice_pdf(doc, actor), "application/pdf"),
+        description=stored_text(
+            gettext_noop("Отправлен счёт №%(number)s на адрес %(email)s"),
+            number=doc.number,
+            email=address,
+        ),
+    )
+
+
+def checked_address(address: str, counterparty_name: str) -> str:
+    """The address a letter goes to, or ``RuleViolation`` (``invoice_email_missing``,
+    ``invoice_email_invalid``)."""
+    address = (address or "").strip()
     if not address:
         raise RuleViolation(
             "invoice_email_missing",
             _("У контрагента «%(name)s» не указан e-mail. Введите адрес получателя.")
-            % {"name": doc.buyer.name},
+            % {"name": counterparty_name},
             field="email",
         )
     try:
@@ -322,30 +335,49 @@ def send_invoice(actor: Actor, invoice_id: int, email: str = "") -> Delivery:
             _("«%(email)s» — неверный адрес e-mail.") % {"email": address},
             field="email",
         ) from None
-    pdf = render_invoice_pdf(doc)
-    delivery = Delivery(address=address, subject=doc.subject)
+    return address
+
+
+def send_letter(
+    actor: Actor,
+    *,
+    counterparty_id: int | None,
+    address: str,
+    subject: str,
+    body: str,
+    attachment: tuple[str, bytes, str],
+    description: str,
+) -> Delivery:
+    """Send a letter with one attachment to a counterparty and log it in his «Работа с
+    клиентом» — the one mail path of invoices and documents.
+
+    In one transaction a done «Письмо» row without status (a letter does not move the funnel by
+    itself) is added; the letter leaves through Django's e-mail framework after the commit. If
+    the mail server refuses it, the row is turned back into a planned one whose «Результат»
+    says why, and ``Delivery.sent`` is ``False``.
+    """
+    from kartoteka.records.selectors import get_table
+    from kartoteka.records.services import create_records
+
+    delivery = Delivery(address=address, subject=subject)
     message = EmailMessage(
-        subject=doc.subject,
-        body=doc.email_body,
+        subject=subject,
+        body=body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[address],
         reply_to=[actor.user.email] if actor.user is not None and actor.user.email else None,
     )
-    message.attach(doc.filename, pdf, "application/pdf")
+    message.attach(*attachment)
     with transaction.atomic():
         work = create_records(
             actor,
             get_table(actor, "client_work"),
             [
                 {
-                    "counterparty": doc.buyer.pk,
+                    "counterparty": counterparty_id,
                     "date": timezone.localdate(),
                     "work_type": "letter",
-                    "description": stored_text(
-                        gettext_noop("Отправлен счёт №%(number)s на адрес %(email)s"),
-                        number=doc.number,
-                        email=address,
-                    ),
+                    "description": description,
                     "done": True,
                     "status": None,
                 }

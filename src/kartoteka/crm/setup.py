@@ -25,13 +25,15 @@ def sync() -> list[str]:
     and the sales funnel's facts when they are missing or were written for other stages;
     idempotent."""
     from kartoteka.access.services import ensure_default_rights
+    from kartoteka.documents.shipped import ensure_shipped_templates
     from kartoteka.notifications.reminders import ensure_default_reminders
 
     ensure_default_groups()
     created = sync_builtin_tables(CATEGORIES, TABLES)
     if funnel_facts.ensure_current() is not None:
         created.append("funnel facts")
-    return created + ensure_default_rights() + ensure_default_reminders()
+    created += ensure_default_rights() + ensure_default_reminders()
+    return created + ensure_shipped_templates()
 
 
 def init(verbosity: int = 1) -> list[str]:

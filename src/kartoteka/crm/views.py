@@ -13,15 +13,13 @@ from urllib.parse import quote
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
 
 from kartoteka.core.actor import Actor
 from kartoteka.core.exceptions import NotFound
 from kartoteka.crm.documents import (
-    TEMPLATE,
     InvoiceDocument,
     build_invoice_document,
-    invoice_context,
+    render_invoice_html,
     render_invoice_pdf,
 )
 
@@ -51,14 +49,18 @@ def _document(request: HttpRequest, pk: int) -> InvoiceDocument:
 def invoice_print(request: HttpRequest, pk: int) -> HttpResponse:
     """The invoice as a printable A4 page (the browser's «Печать» prints it)."""
     doc = _document(request, pk)
-    return render(request, TEMPLATE, invoice_context(doc, for_pdf=False))
+    user: Any = request.user
+    html = render_invoice_html(doc, for_pdf=False, request=request, actor=Actor.for_user(user))
+    return HttpResponse(html)
 
 
 @login_required
 def invoice_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     """The invoice as a PDF; ``?download=1`` asks the browser to save it."""
     doc = _document(request, pk)
-    response = HttpResponse(render_invoice_pdf(doc), content_type="application/pdf")
+    user: Any = request.user
+    pdf = render_invoice_pdf(doc, Actor.for_user(user))
+    response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = content_disposition(
         doc.filename, ascii_filename(doc), attachment=request.GET.get("download") == "1"
     )
