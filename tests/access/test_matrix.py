@@ -111,6 +111,21 @@ def _trash(ctx: Ctx) -> None:
     trash_records(Actor.system("test"), Table.objects.get(key="counterparties"), [ctx.cp])
 
 
+def _shared_report(ctx: Ctx) -> None:
+    """A report by the administrator (counterparties by name) shared with every group."""
+    from django.contrib.auth.models import Group
+
+    from kartoteka.reports.models import SavedReport
+
+    report = SavedReport.objects.create(
+        name="Клиенты",
+        owner=ctx.world.admin,
+        definition={"table": "counterparties", "rows": [{"field": "name"}]},
+    )
+    report.groups.set(Group.objects.all())
+    ctx.data["report"] = report.pk
+
+
 def _edit_data(ctx: Ctx, city: str) -> dict[str, Any]:
     cp = ctx.target.counterparty
     return {
@@ -794,6 +809,40 @@ MATRIX: list[Row] = [
     ),
     Row("reports:performance", "performance", "GET", lambda c: ("/reports/performance/", {}), E()),
     Row("reports:sales", "sales", "GET", lambda c: ("/reports/sales/", {}), E()),
+    Row(
+        "reports:new",
+        "own report builder",
+        "GET",
+        lambda c: ("/reports/new/", {"t": "counterparties", "g": "name"}),
+        E(peer=EMPTY, no_table=EMPTY),
+        marker=True,
+    ),
+    Row(
+        "reports:save",
+        "own report save",
+        "POST",
+        lambda c: ("/reports/save/", {"query": "t=counterparties&g=name", "name": "Клиенты"}),
+        E(no_table=REFUSED),
+        write=True,
+    ),
+    Row(
+        "reports:saved",
+        "own report",
+        "GET",
+        lambda c: (f"/reports/r/{c.data['report']}/", {}),
+        E(peer=EMPTY, no_table=EMPTY),
+        marker=True,
+        prepare=_shared_report,
+    ),
+    Row(
+        "reports:delete",
+        "own report delete",
+        "POST",
+        lambda c: (f"/reports/r/{c.data['report']}/delete/", {}),
+        E(own=REFUSED, peer=REFUSED, no_table=REFUSED, hidden=REFUSED, read_only=REFUSED),
+        write=True,
+        prepare=_shared_report,
+    ),
     # -- settings: designer and access ---------------------------------------------------------
     *[
         Row(name, "designer", "GET", (lambda p: lambda c: (p, {}))(path), ADMIN_ONLY)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kartoteka.reports import views
+from kartoteka.reports import own_views, views
 
 app_name = "reports"
 
@@ -10,4 +10,8 @@ urlpatterns = [
     path("funnel/list/", views.funnel_list, name="funnel_list"),
     path("performance/", views.performance, name="performance"),
     path("sales/", views.sales, name="sales"),
+    path("new/", own_views.new_report, name="new"),
+    path("save/", own_views.save_report, name="save"),
+    path("r/<int:pk>/", own_views.saved_report, name="saved"),
+    path("r/<int:pk>/delete/", own_views.delete_report, name="delete"),
 ]
