@@ -520,7 +520,6 @@ def run_report(actor: Actor, definition: Definition, *, drill: bool = True) -> R
         _keys(actor, a, {_normal(a, g[n]) for g in grouped})
         for n, a in zip(names, axes, strict=True)
     ]
-    count = len(plan.measures)
     additive = all(m.fn in ("count", "sum", "min", "max") for m, _f in plan.measures)
     row_axes = len(plan.rows)
     warnings: list[str] = []
@@ -542,7 +541,7 @@ def run_report(actor: Actor, definition: Definition, *, drill: bool = True) -> R
     for g in grouped:
         row_key = tuple(_normal(a, g[n]) for n, a in zip(names[:row_axes], plan.rows, strict=True))
         col_key = _normal(plan.column, g[names[-1]]) if plan.column else None
-        by_row.setdefault(row_key, {})[col_key] = [g[f"m{i}"] for i in range(count)]
+        by_row.setdefault(row_key, {})[col_key] = _values(plan, g)
 
     def combine(parts: list[list[Any]]) -> list[Any]:
         out = []
@@ -604,7 +603,7 @@ def run_report(actor: Actor, definition: Definition, *, drill: bool = True) -> R
                 Cell(values, drill_url(actor, plan, [(plan.column, col.value)]) if drill else "")
             )
     if not axes:
-        grand = [grouped[0][f"m{i}"] for i in range(count)]
+        grand = _values(plan, grouped[0])
     elif additive:
         grand = combine([p for parts in by_row.values() for p in parts.values()])
     else:
@@ -615,9 +614,8 @@ def run_report(actor: Actor, definition: Definition, *, drill: bool = True) -> R
 
 def _exact_totals(actor: Actor, plan: Plan, qs: QuerySet, aggregates: dict[str, Any]) -> dict:
     """Totals of measures that do not add up (averages, distinct counts): their own queries."""
-    count = len(plan.measures)
     out: dict[str, Any] = {"rows": {}, "columns": {}}
-    out["grand"] = list(qs.aggregate(**aggregates).values())
+    out["grand"] = _values(plan, qs.aggregate(**aggregates))
     if plan.column is not None:
         row_names = [f"g{i}" for i in range(len(plan.rows))]
         for g in (
@@ -629,14 +627,30 @@ def _exact_totals(actor: Actor, plan: Plan, qs: QuerySet, aggregates: dict[str, 
             .order_by()
         ):
             key = tuple(_normal(a, g[n]) for n, a in zip(row_names, plan.rows, strict=True))
-            out["rows"][key] = [g[f"m{i}"] for i in range(count)]
+            out["rows"][key] = _values(plan, g)
         for g in (
             qs.annotate(c=_expression(actor, plan.column))
             .values("c")
             .annotate(**aggregates)
             .order_by()
         ):
-            out["columns"][_normal(plan.column, g["c"])] = [g[f"m{i}"] for i in range(count)]
+            out["columns"][_normal(plan.column, g["c"])] = _values(plan, g)
+    return out
+
+
+def _values(plan: Plan, row: dict[str, Any]) -> list[Any]:
+    """A group's measures as the fields keep them: sums of money with their kopecks (SQLite
+    answers ``2333.30000000000``), averages to hundredths."""
+    out = []
+    for i, (measure, mfield) in enumerate(plan.measures):
+        value = row[f"m{i}"]
+        if value is not None and mfield is not None and measure.fn != "count_distinct":
+            if measure.fn == "avg":
+                value = Decimal(str(value)).quantize(Decimal("0.01"))
+            elif mfield.type != "integer":
+                places = int(mfield.options.get("decimal_places", 2))
+                value = Decimal(str(value)).quantize(Decimal(1).scaleb(-places))
+        out.append(value)
     return out
 
 

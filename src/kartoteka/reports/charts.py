@@ -249,9 +249,30 @@ def _legend(series: Sequence[str], y: float = 12) -> tuple[SafeString, int]:
     return mark_safe("".join(parts)), 20 * (row + 1) + 6
 
 
+def _category_label(label: str, x: float, base: float, room: float) -> SafeString:
+    """A category's name under the axis: level and centred when there is room, else slanted."""
+    if room >= 90:
+        fits = max(int(room / 7.5), 4)
+        short = label if len(label) <= fits else label[: fits - 1] + "…"
+        return format_html(
+            '<text x="{}" y="{}" text-anchor="middle" font-size="12">{}</text>', x, base + 18, short
+        )
+    short = label if len(label) <= 16 else label[:15] + "…"
+    return format_html(
+        '<text x="{}" y="{}" text-anchor="end" font-size="12" '
+        'transform="rotate(-35 {} {})">{}</text>',
+        x,
+        base + 16,
+        x,
+        base + 16,
+        short,
+    )
+
+
 def column_chart(data: ChartData, *, stacked: bool, title: str, testid: str) -> SafeString:
     """Vertical columns per category: side by side per series, or stacked in one column."""
     legend, top = _legend(data.series)
+    top += 14
     left, bottom, height = 70, 70, 300
     area = WIDTH - left - 10
     n = max(len(data.categories), 1)
@@ -308,24 +329,13 @@ def column_chart(data: ChartData, *, stacked: bool, title: str, testid: str) -> 
                 )
             if stacked:
                 y -= h
-        short = label if len(label) <= 16 else label[:15] + "…"
-        cx = round(left + c * slot + slot / 2, 1)
-        parts.append(
-            format_html(
-                '<text x="{}" y="{}" text-anchor="end" font-size="12" '
-                'transform="rotate(-35 {} {})">{}</text>',
-                cx,
-                base + 16,
-                cx,
-                base + 16,
-                short,
-            )
-        )
+        parts.append(_category_label(label, round(left + c * slot + slot / 2, 1), base, slot))
     return _svg(top + height + bottom, title, mark_safe(legend + "".join(parts)), testid=testid)
 
 
 def line_chart(data: ChartData, *, title: str, testid: str) -> SafeString:
     legend, top = _legend(data.series)
+    top += 14
     left, bottom, height = 70, 70, 280
     area = WIDTH - left - 30
     n = len(data.categories)
@@ -358,19 +368,7 @@ def line_chart(data: ChartData, *, title: str, testid: str) -> SafeString:
                 )
             )
     for c, label in enumerate(data.categories):
-        short = label if len(label) <= 16 else label[:15] + "…"
-        cx = round(left + 10 + c * step, 1)
-        parts.append(
-            format_html(
-                '<text x="{}" y="{}" text-anchor="end" font-size="12" '
-                'transform="rotate(-35 {} {})">{}</text>',
-                cx,
-                base + 16,
-                cx,
-                base + 16,
-                short,
-            )
-        )
+        parts.append(_category_label(label, round(left + 10 + c * step, 1), base, step))
     return _svg(top + height + bottom, title, mark_safe(legend + "".join(parts)), testid=testid)
 
 
