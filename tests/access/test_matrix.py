@@ -111,6 +111,14 @@ def _trash(ctx: Ctx) -> None:
     trash_records(Actor.system("test"), Table.objects.get(key="counterparties"), [ctx.cp])
 
 
+def _managers_group() -> int:
+    from django.contrib.auth.models import Group
+
+    from kartoteka.core.actor import MANAGERS_GROUP
+
+    return Group.objects.get(name=MANAGERS_GROUP).pk
+
+
 def _shared_report(ctx: Ctx) -> None:
     """A report by the administrator (counterparties by name) shared with every group."""
     from django.contrib.auth.models import Group
@@ -843,6 +851,46 @@ MATRIX: list[Row] = [
         write=True,
         prepare=_shared_report,
     ),
+    Row(
+        "reports:widget",
+        "desktop widget",
+        "GET",
+        lambda c: ("/reports/desktop/widget/", {"kind": "tasks_today"}),
+        E(),
+    ),
+    Row(
+        "reports:desktop_add",
+        "desktop add",
+        "POST",
+        lambda c: ("/reports/desktop/add/", {"widget": "web_leads"}),
+        E(),
+        write=True,
+    ),
+    Row(
+        "reports:desktop_remove",
+        "desktop remove",
+        "POST",
+        lambda c: ("/reports/desktop/0/remove/", {}),
+        E(),
+        write=True,
+    ),
+    Row(
+        "reports:desktop_move",
+        "desktop reorder",
+        "POST",
+        lambda c: ("/reports/desktop/move/", {"order": "1,0,2,3"}),
+        E(),
+        write=True,
+    ),
+    Row(
+        "reports:desktop_default",
+        "group's default desktop",
+        "POST",
+        lambda c: ("/reports/desktop/default/", {"group": _managers_group()}),
+        E(own=403, peer=403, no_table=403, hidden=403, read_only=403),
+        write=True,
+    ),
+    Row("reports:plans", "sales plans", "GET", lambda c: ("/reports/plans/", {}), ADMIN_ONLY),
     # -- settings: designer and access ---------------------------------------------------------
     *[
         Row(name, "designer", "GET", (lambda p: lambda c: (p, {}))(path), ADMIN_ONLY)

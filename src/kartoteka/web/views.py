@@ -71,7 +71,9 @@ def _record(request: HttpRequest, table: Table, pk: int) -> Any:
 def home(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
     tables = [(t, selectors.base_queryset(actor, t).count()) for t in selectors.list_tables(actor)]
-    return render(request, "web/home.html", {"tables": tables})
+    from kartoteka.reports.desktop_views import desktop_context
+
+    return render(request, "web/home.html", {"tables": tables, **desktop_context(request)})
 
 
 @login_required
