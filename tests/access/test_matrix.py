@@ -852,6 +852,18 @@ MATRIX: list[Row] = [
         prepare=_shared_report,
     ),
     Row(
+        "reports:schedule",
+        "own report e-mail schedule",
+        "POST",
+        lambda c: (
+            f"/reports/r/{c.data['report']}/schedule/",
+            {"frequency": "weekly", "recipients": "boss@example.ru"},
+        ),
+        E(own=REFUSED, peer=REFUSED, no_table=REFUSED, hidden=REFUSED, read_only=REFUSED),
+        write=True,
+        prepare=_shared_report,
+    ),
+    Row(
         "reports:widget",
         "desktop widget",
         "GET",

@@ -25,7 +25,7 @@ from kartoteka.grids import selectors as grid_selectors
 from kartoteka.records.selectors import list_tables
 from kartoteka.reports import builder, own, selectors, services, tables
 from kartoteka.reports.builder import Definition, ReportDefinitionError, run_report
-from kartoteka.reports.models import SavedReport
+from kartoteka.reports.models import FREQUENCIES, SavedReport
 from kartoteka.tables.fieldtypes.base import OPERATOR_LABELS
 
 FILTER_ROWS = 3
@@ -199,6 +199,8 @@ def saved_report(request: HttpRequest, pk: int) -> HttpResponse:
         "may_change": report.owner_id == request.user.pk or actor.is_admin,
         "shared_with": list(report.groups.all()),
         "export_url": reverse("reports:saved", args=[report.pk]),
+        "schedules": list(report.schedules.select_related("author")),
+        "frequencies": FREQUENCIES,
     }
     context.update(_result(actor, definition))
     return render(request, "reports/saved.html", context)
@@ -219,3 +221,32 @@ def delete_report(request: HttpRequest, pk: int) -> HttpResponse:
 
 def own_reports(actor: Actor) -> list[SavedReport]:
     return list(selectors.list_reports(actor))
+
+
+@login_required
+@require_POST
+def schedule(request: HttpRequest, pk: int) -> HttpResponse:
+    """Add an e-mail schedule to a saved report, or (``delete=N``) remove one."""
+    from kartoteka.reports import schedule as schedules
+    from kartoteka.reports.models import ReportSchedule
+
+    report = _saved(request, pk)
+    actor = _actor(request)
+    try:
+        if request.POST.get("delete", "").isdigit():
+            found = ReportSchedule.objects.filter(report=report, pk=request.POST["delete"]).first()
+            if found is None:
+                raise Http404
+            schedules.delete_schedule(actor, found)
+            messages.success(request, _("Рассылка отменена."))
+        else:
+            schedules.schedule_report(
+                actor,
+                report,
+                frequency=request.POST.get("frequency", ""),
+                recipients=request.POST.get("recipients", ""),
+            )
+            messages.success(request, _("Рассылка настроена."))
+    except KartotekaError as exc:
+        messages.error(request, exc.message)
+    return redirect("reports:saved", pk=pk)

@@ -14,6 +14,7 @@ urlpatterns = [
     path("save/", own_views.save_report, name="save"),
     path("r/<int:pk>/", own_views.saved_report, name="saved"),
     path("r/<int:pk>/delete/", own_views.delete_report, name="delete"),
+    path("r/<int:pk>/schedule/", own_views.schedule, name="schedule"),
     path("desktop/widget/", desktop_views.widget, name="widget"),
     path("desktop/add/", desktop_views.add, name="desktop_add"),
     path("desktop/<int:index>/remove/", desktop_views.remove, name="desktop_remove"),
