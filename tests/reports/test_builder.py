@@ -191,6 +191,18 @@ def test_days_and_datetimes_group_in_local_time(sales_history, admin_user, table
         (dt.date(2026, 4, 1), 1),
     ]
     assert [r.keys[0].label for r in result.rows] == ["1 кв. 2026", "2 кв. 2026"]
+    weeks = run_report(
+        admin, Definition("invoices", rows=[Grouping("paid_date", "week")], conditions=PAID)
+    )
+    assert [(r.keys[0].value, r.total.values[0]) for r in weeks.rows] == [
+        (dt.date(2026, 1, 26), 1),  # Saturday 31.01 → Monday 26.01
+        (dt.date(2026, 2, 9), 1),
+        (dt.date(2026, 2, 23), 1),  # Sunday 01.03 → Monday 23.02
+        (dt.date(2026, 3, 16), 1),
+        (dt.date(2026, 3, 30), 2),  # Tuesday 31.03, Wednesday 01.04
+    ]
+    for row in weeks.rows:
+        assert _drill_count(admin, row.total.url) == row.total.values[0]
     from kartoteka.records.services import create_records
     from tests.reports.conftest import SYSTEM, local
 

@@ -22,7 +22,22 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
-from django.db.models import Avg, Case, Count, F, Max, Min, Q, QuerySet, Sum, Value, When
+from django.db import connection
+from django.db.models import (
+    Avg,
+    Case,
+    CharField,
+    Count,
+    F,
+    Func,
+    Max,
+    Min,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce, Trunc
 from django.urls import reverse
 from django.utils import formats, timezone
@@ -390,6 +405,8 @@ def _expression(actor: Actor, axis: Axis) -> Any:
     shown = axis.shown
     if shown.type == "boolean":
         expr: Any = Coalesce(F(name), Value(False))
+    elif shown.type == "date" and connection.vendor == "sqlite":
+        expr = SqliteDateStart(F(name), by=axis.grouping.by)
     elif shown.type in DATES:
         expr = Trunc(name, axis.grouping.by)
     else:
@@ -399,6 +416,28 @@ def _expression(actor: Actor, axis: Axis) -> Any:
         if targets is not None:
             expr = Case(When(**{f"{base.key}_id__in": targets}, then=expr), default=None)
     return expr
+
+
+class SqliteDateStart(Func):
+    """The first day of a date's period as ``YYYY-MM-DD`` text, in SQLite's own date functions.
+
+    Django's ``Trunc`` on SQLite calls back into Python for every row — the figures are the same
+    but a million rows take seconds; PostgreSQL's ``date_trunc`` is native already. (``%%%%``:
+    once for the template, once for the backend's parameter style.)"""
+
+    output_field = CharField()
+    TEMPLATES = {
+        "day": "date(%(expressions)s)",
+        "week": "date(%(expressions)s, '-' || ((CAST(strftime('%%%%w', %(expressions)s) AS "
+        "INTEGER) + 6) %%%% 7) || ' days')",
+        "month": "strftime('%%%%Y-%%%%m-01', %(expressions)s)",
+        "quarter": "printf('%%%%s-%%%%02d-01', strftime('%%%%Y', %(expressions)s), "
+        "((CAST(strftime('%%%%m', %(expressions)s) AS INTEGER) - 1) / 3) * 3 + 1)",
+        "year": "strftime('%%%%Y-01-01', %(expressions)s)",
+    }
+
+    def __init__(self, expression: Any, *, by: str) -> None:
+        super().__init__(expression, template=self.TEMPLATES[by])
 
 
 def _aggregate(measure: Measure, mfield: Field | None) -> Any:
@@ -656,6 +695,8 @@ def _values(plan: Plan, row: dict[str, Any]) -> list[Any]:
 
 def _normal(axis: Axis | None, value: Any) -> Any:
     """A group value as Python compares it: a truncated date-time → the local date."""
+    if isinstance(value, str) and axis is not None and axis.shown.type == "date":
+        return dt.date.fromisoformat(value)
     if isinstance(value, dt.datetime):
         if timezone.is_aware(value):
             value = timezone.localtime(value)
