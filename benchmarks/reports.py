@@ -8,8 +8,8 @@ SQLite) — dates spread over the year, two in three paid some days later, total
 500 000 ₽ — and times :func:`kartoteka.reports.builder.run_report` in-process for «Сумма
 оплаченных счетов по менеджерам по месяцам» (rows: manager, columns: payment date by month, filter
 «Оплачен», with every figure's drill-down URL), for the administrator and for one manager (his
-rows only), beside the raw ``GROUP BY`` of the same figures asked in the same run: p50 and p95 of
-5 runs after a warm-up. Target (issue 15): p95 ≤ 1 s on PostgreSQL, ≤ 3 s on SQLite at a million
+rows only), beside the raw ``GROUP BY`` of the same figures asked in the same run: p50 and p95
+(:func:`grid.timed`). Target (issue 15): p95 ≤ 1 s on PostgreSQL, ≤ 3 s on SQLite at a million
 invoices, within 2× the raw query.
 """
 
@@ -20,18 +20,15 @@ import datetime as dt
 import random
 import sys
 import time
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Iterator
 
-from _env import drop_database, percentile, setup_django
+from _env import drop_database, setup_django
+from grid import bulk_insert, raw, timed
 
 YEAR = dt.date(2025, 1, 1)
-RUNS = 5
 
 
 def generate(rows: int, managers: list[int], seed: int, vendor: str) -> int:
-    from grid import bulk_insert
-
     from kartoteka.tables.models import Table
 
     stamp = "2025-01-01 00:00:00" + ("+00:00" if vendor == "postgresql" else "")
@@ -85,16 +82,6 @@ def generate(rows: int, managers: list[int], seed: int, vendor: str) -> int:
         ],
         invoices(),
     )
-
-
-def timed(fn: Callable[[], Any]) -> tuple[float, float]:
-    fn()
-    samples = []
-    for _ in range(RUNS):
-        start = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - start) * 1000)
-    return percentile(samples, 0.5), percentile(samples, 0.95)
 
 
 def main() -> int:
@@ -162,15 +149,10 @@ def main() -> int:
             "GROUP BY manager_id, 2"
         )
 
-        def raw() -> Any:
-            with connection.cursor() as cursor:
-                cursor.execute(raw_sql, ["2025-01-01", "2025-12-31"])
-                return cursor.fetchall()
-
         result = run_report(admin, definition)
         assert len(result.rows) == len(managers), len(result.rows)
         cases = [
-            ("raw GROUP BY (baseline)", raw),
+            ("raw GROUP BY (baseline)", raw(raw_sql, ["2025-01-01", "2025-12-31"])),
             ("report, administrator (with drill-down URLs)", lambda: run_report(admin, definition)),
             ("report, one manager (his rows)", lambda: run_report(manager, definition)),
         ]

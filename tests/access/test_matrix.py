@@ -446,6 +446,7 @@ MATRIX: list[Row] = [
     ),
     # -- home, search --------------------------------------------------------------------------
     Row("home", "home", "GET", lambda c: ("/", {}), E()),
+    Row("home_counts", "home table counts", "GET", lambda c: ("/home/counts/", {}), E()),
     Row(
         "search",
         "search",

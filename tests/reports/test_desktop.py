@@ -115,8 +115,12 @@ def test_the_sales_plan_against_paid_invoices(admin_user, manager_user, sales_hi
 def test_the_home_page_draws_only_the_frame_and_widgets_load_apart(client, manager_user):
     client.force_login(manager_user)
     page = client.get("/").content.decode()
-    assert page.count('hx-trigger="load"') == len(desktop.DEFAULT_KINDS)
+    assert page.count('data-testid="widget-body"') == len(desktop.DEFAULT_KINDS)
     assert 'data-testid="tables-tab"' in page and 'href="/t/counterparties/"' in page
+    counts = client.get("/home/counts/").content.decode()
+    assert '<span class="badge text-bg-light" id="count-counterparties" hx-swap-oob="true">0<' in (
+        counts
+    )
     widget = client.get("/reports/desktop/widget/?kind=tasks_today")
     assert widget.status_code == 200 and "Пусто." in widget.content.decode()
     assert client.post("/reports/desktop/add/", {"widget": "web_leads"}).status_code == 302
