@@ -127,3 +127,21 @@ def test_the_home_page_draws_only_the_frame_and_widgets_load_apart(client, manag
     assert client.post("/reports/desktop/move/", {"order": "4,0,1,2,3"}).status_code == 204
     assert kinds(Actor.for_user(manager_user))[0] == "web_leads"
     assert client.post("/reports/desktop/move/", {"order": "9"}).status_code == 400
+
+
+def test_administrators_set_plans_on_their_page_and_the_widget_shows_progress(
+    client, admin_user, manager_user, sales_history
+):
+    client.force_login(manager_user)
+    assert client.get("/reports/plans/").status_code == 403
+    client.force_login(admin_user)
+    month = timezone.localdate().replace(day=1)
+    response = client.post(
+        "/reports/plans/", {"month": f"{month:%Y-%m}", f"plan-{manager_user.pk}": "150 000,50"}
+    )
+    assert response.status_code == 302
+    plan = SalesPlan.objects.get()
+    assert (plan.manager, plan.month, plan.amount) == (manager_user, month, Decimal("150000.50"))
+    client.force_login(manager_user)
+    widget = client.get("/reports/desktop/widget/?kind=sales_plan").content.decode()
+    assert 'data-testid="plan-row"' in widget and "Иванов Иван" in widget

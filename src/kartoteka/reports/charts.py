@@ -222,7 +222,12 @@ def color(index: int) -> str:
 def _link(url: str, body: SafeString, title: str) -> SafeString:
     if not url:
         return format_html("<g><title>{}</title>{}</g>", title, body)
-    return format_html('<a href="{}" class="chart-link"><title>{}</title>{}</a>', url, title, body)
+    return format_html(
+        '<a href="{}" class="chart-link" style="text-decoration:none"><title>{}</title>{}</a>',
+        url,
+        title,
+        body,
+    )
 
 
 def _legend(series: Sequence[str], y: float = 12) -> tuple[SafeString, int]:
