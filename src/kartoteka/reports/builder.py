@@ -102,7 +102,8 @@ class ReportDefinitionError(KartotekaError):
     """A definition that cannot run; ``problems`` lists every reason in Russian.
 
     Codes: ``invalid_report`` (the definition), ``unknown_field`` when the only problems are
-    fields that are gone (a saved report whose field was deleted)."""
+    fields that are gone (a saved report whose field was deleted), ``unknown_table`` for a table
+    the actor may not read (or that is gone)."""
 
     code = "invalid_report"
 
@@ -244,7 +245,7 @@ def validate(actor: Actor, definition: Definition) -> Plan:
         table = get_table(actor, definition.table)
     except NotFound:
         raise ReportDefinitionError(
-            [_("Таблица «%(key)s» не найдена.") % {"key": definition.table}], code="unknown_field"
+            [_("Таблица «%(key)s» не найдена.") % {"key": definition.table}], code="unknown_table"
         ) from None
     visible = {f.key: f for f in rights.visible_fields(actor, table)}
     problems: list[str] = []
