@@ -22,7 +22,7 @@ import sys
 import time
 from collections.abc import Iterator
 
-from _env import drop_database, setup_django
+from _env import create_managers, drop_database, setup_django
 from grid import bulk_insert, raw, timed
 
 YEAR = dt.date(2025, 1, 1)
@@ -94,8 +94,7 @@ def main() -> int:
     from django.contrib.auth import get_user_model
     from django.db import connection
 
-    from kartoteka.accounts.services import create_user
-    from kartoteka.core.actor import MANAGERS_GROUP, Actor
+    from kartoteka.core.actor import Actor
     from kartoteka.crm.setup import init
     from kartoteka.records.selectors import Condition
     from kartoteka.reports.builder import Definition, Grouping, Measure, run_report
@@ -103,18 +102,7 @@ def main() -> int:
 
     try:
         init(verbosity=0)
-        system = Actor.system("benchmark", source="bench")
-        managers = [
-            create_user(
-                system,
-                username=f"m{i}",
-                password="x",
-                group=MANAGERS_GROUP,
-                full_name=f"Менеджер {i}",
-                check_password=False,
-            ).pk
-            for i in range(args.managers)
-        ]
+        managers = create_managers(args.managers)
         start = time.perf_counter()
         n = generate(args.rows, managers, args.seed, connection.vendor)
         generated = time.perf_counter() - start
