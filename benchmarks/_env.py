@@ -70,3 +70,23 @@ def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     index = min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))
     return ordered[index]
+
+
+def create_managers(count: int) -> list[int]:
+    """``count`` users of «Менеджеры» (``m0``, ``m1``, …) made through the accounts service;
+    their ids."""
+    from kartoteka.accounts.services import create_user
+    from kartoteka.core.actor import MANAGERS_GROUP, Actor
+
+    system = Actor.system("benchmark", source="bench")
+    return [
+        create_user(
+            system,
+            username=f"m{i}",
+            password="x",
+            group=MANAGERS_GROUP,
+            full_name=f"Менеджер {i}",
+            check_password=False,
+        ).pk
+        for i in range(count)
+    ]

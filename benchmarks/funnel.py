@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from _env import drop_database, percentile, setup_django
+from _env import create_managers, drop_database, percentile, setup_django
 
 STAGES = ["cold", "interested", "proposal", "negotiation", "invoice", "paid"]
 REFUSED = "refused"
@@ -180,8 +180,7 @@ def main() -> int:
     from django.core.management import call_command
     from django.db import connection
 
-    from kartoteka.accounts.services import create_user
-    from kartoteka.core.actor import MANAGERS_GROUP, Actor
+    from kartoteka.core.actor import Actor
     from kartoteka.crm import funnel_facts
     from kartoteka.crm.setup import init
     from kartoteka.tables.modelfactory import model_for
@@ -209,17 +208,7 @@ def main() -> int:
             )
         else:
             init(verbosity=0)
-            managers = [
-                create_user(
-                    system,
-                    username=f"m{i}",
-                    password="x",
-                    group=MANAGERS_GROUP,
-                    full_name=f"Менеджер {i}",
-                    check_password=False,
-                ).pk
-                for i in range(args.managers)
-            ]
+            managers = create_managers(args.managers)
             start = time.perf_counter()
             n, w = generate(args, managers, connection.vendor)
             generated = time.perf_counter() - start

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from _env import drop_database, percentile, setup_django
+from _env import create_managers, drop_database, percentile, setup_django
 
 FIRST = [
     "Альфа",
@@ -176,7 +176,7 @@ def main() -> int:
     from django.test import Client
 
     from kartoteka.accounts.services import create_user
-    from kartoteka.core.actor import ADMIN_GROUP, MANAGERS_GROUP, Actor
+    from kartoteka.core.actor import ADMIN_GROUP, Actor
     from kartoteka.crm.setup import init
     from kartoteka.tables.models import Table
 
@@ -191,17 +191,7 @@ def main() -> int:
             full_name="Бенч Марк",
             check_password=False,
         )
-        managers = [
-            create_user(
-                system,
-                username=f"m{i}",
-                password="x",
-                group=MANAGERS_GROUP,
-                full_name=f"Менеджер {i}",
-                check_password=False,
-            ).pk
-            for i in range(4)
-        ]
+        managers = create_managers(4)
         rnd = random.Random(7)
         cp = Table.objects.get(key="counterparties")
         work = Table.objects.get(key="client_work")

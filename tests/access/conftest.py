@@ -152,6 +152,7 @@ def dump() -> str:
     from kartoteka.imports.models import ImportBatch, ImportTemplate
     from kartoteka.notifications.models import Notification, NotificationSettings, Reminder
     from kartoteka.profiles.models import Profile, RecoveryCode
+    from kartoteka.reports.models import DesktopWidget, ReportSchedule, SalesPlan, SavedReport
     from kartoteka.tables.modelfactory import model_for
     from kartoteka.tables.models import Category, Field
     from kartoteka.webforms.models import WebForm, WebFormSubmission
@@ -183,6 +184,10 @@ def dump() -> str:
         TOTPDevice,
         RecoveryCode,
         Profile,
+        SavedReport,
+        ReportSchedule,
+        DesktopWidget,
+        SalesPlan,
     ):
         parts[model.__name__] = list(model.objects.order_by("pk").values())
     parts["groups"] = list(Group.objects.order_by("pk").values_list("pk", "name"))

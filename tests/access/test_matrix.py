@@ -111,6 +111,29 @@ def _trash(ctx: Ctx) -> None:
     trash_records(Actor.system("test"), Table.objects.get(key="counterparties"), [ctx.cp])
 
 
+def _managers_group() -> int:
+    from django.contrib.auth.models import Group
+
+    from kartoteka.core.actor import MANAGERS_GROUP
+
+    return Group.objects.get(name=MANAGERS_GROUP).pk
+
+
+def _shared_report(ctx: Ctx) -> None:
+    """A report by the administrator (counterparties by name) shared with every group."""
+    from django.contrib.auth.models import Group
+
+    from kartoteka.reports.models import SavedReport
+
+    report = SavedReport.objects.create(
+        name="Клиенты",
+        owner=ctx.world.admin,
+        definition={"table": "counterparties", "rows": [{"field": "name"}]},
+    )
+    report.groups.set(Group.objects.all())
+    ctx.data["report"] = report.pk
+
+
 def _edit_data(ctx: Ctx, city: str) -> dict[str, Any]:
     cp = ctx.target.counterparty
     return {
@@ -567,6 +590,7 @@ MATRIX: list[Row] = [
     ),
     # -- home, search --------------------------------------------------------------------------
     Row("home", "home", "GET", lambda c: ("/", {}), E()),
+    Row("home_counts", "home table counts", "GET", lambda c: ("/home/counts/", {}), E()),
     Row(
         "search",
         "search",
@@ -1032,6 +1056,92 @@ MATRIX: list[Row] = [
     ),
     Row("reports:performance", "performance", "GET", lambda c: ("/reports/performance/", {}), E()),
     Row("reports:sales", "sales", "GET", lambda c: ("/reports/sales/", {}), E()),
+    Row(
+        "reports:new",
+        "own report builder",
+        "GET",
+        lambda c: ("/reports/new/", {"t": "counterparties", "g": "name"}),
+        E(peer=EMPTY, no_table=EMPTY),
+        marker=True,
+    ),
+    Row(
+        "reports:save",
+        "own report save",
+        "POST",
+        lambda c: ("/reports/save/", {"query": "t=counterparties&g=name", "name": "Клиенты"}),
+        E(no_table=REFUSED),
+        write=True,
+    ),
+    Row(
+        "reports:saved",
+        "own report",
+        "GET",
+        lambda c: (f"/reports/r/{c.data['report']}/", {}),
+        E(peer=EMPTY, no_table=EMPTY),
+        marker=True,
+        prepare=_shared_report,
+    ),
+    Row(
+        "reports:delete",
+        "own report delete",
+        "POST",
+        lambda c: (f"/reports/r/{c.data['report']}/delete/", {}),
+        E(own=REFUSED, peer=REFUSED, no_table=REFUSED, hidden=REFUSED, read_only=REFUSED),
+        write=True,
+        prepare=_shared_report,
+    ),
+    Row(
+        "reports:schedule",
+        "own report e-mail schedule",
+        "POST",
+        lambda c: (
+            f"/reports/r/{c.data['report']}/schedule/",
+            {"frequency": "weekly", "recipients": "boss@example.ru"},
+        ),
+        E(own=REFUSED, peer=REFUSED, no_table=REFUSED, hidden=REFUSED, read_only=REFUSED),
+        write=True,
+        prepare=_shared_report,
+    ),
+    Row(
+        "reports:widget",
+        "desktop widget",
+        "GET",
+        lambda c: ("/reports/desktop/widget/", {"kind": "tasks_today"}),
+        E(),
+    ),
+    Row(
+        "reports:desktop_add",
+        "desktop add",
+        "POST",
+        lambda c: ("/reports/desktop/add/", {"widget": "web_leads"}),
+        E(),
+        write=True,
+    ),
+    Row(
+        "reports:desktop_remove",
+        "desktop remove",
+        "POST",
+        lambda c: ("/reports/desktop/0/remove/", {}),
+        E(),
+        write=True,
+    ),
+    Row(
+        "reports:desktop_move",
+        "desktop reorder",
+        "POST",
+        lambda c: ("/reports/desktop/move/", {"order": "1,0,2,3"}),
+        E(),
+        write=True,
+    ),
+    Row(
+        "reports:desktop_default",
+        "group's default desktop",
+        "POST",
+        lambda c: ("/reports/desktop/default/", {"group": _managers_group()}),
+        E(own=403, peer=403, no_table=403, hidden=403, read_only=403),
+        write=True,
+    ),
+    Row("reports:plans", "sales plans", "GET", lambda c: ("/reports/plans/", {}), ADMIN_ONLY),
     # -- settings: designer and access ---------------------------------------------------------
     *[
         Row(name, "designer", "GET", (lambda p: lambda c: (p, {}))(path), ADMIN_ONLY)
@@ -1282,6 +1392,25 @@ MATRIX: list[Row] = [
         "GET",
         lambda c: ("/api/v1/reports/funnel/", {"date_from": "2026-01-01", "date_to": "2026-12-31"}),
         E(anonymous=401, no_table=404),
+    ),
+    Row(
+        "api:report_data",
+        "own report figures",
+        "GET",
+        lambda c: (f"/api/v1/reports/{c.data['report']}/data/", {}),
+        E(anonymous=401, peer=EMPTY, no_table=400),
+        marker=True,
+        prepare=_shared_report,
+    ),
+    Row(
+        "api:report_query",
+        "unsaved report",
+        "POST",
+        lambda c: ("/api/v1/reports/query/", {"table": "counterparties", "rows": ["name"]}),
+        E(anonymous=401, peer=EMPTY, no_table=400),
+        marker=True,
+        json_body=True,
+        hidden_text=_INN_KEY,
     ),
     # The schema and its page describe the generic API (no table of this installation): public.
     Row("api:schema", "OpenAPI schema", "GET", lambda c: ("/api/v1/schema/", {}), E(anonymous=OK)),

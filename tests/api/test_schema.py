@@ -20,6 +20,8 @@ PATHS = {
     "/api/v1/reports/funnel/": {"get"},
     "/api/v1/users/": {"get", "post"},
     "/api/v1/users/{id}/disable/": {"post"},
+    "/api/v1/reports/{id}/data/": {"get"},
+    "/api/v1/reports/query/": {"post"},
 }
 
 

@@ -82,6 +82,8 @@ def _invite(actor: Any, args: argparse.Namespace) -> int:
     if letter.link.startswith("/"):
         print("Допишите перед ней адрес сервера или задайте KARTOTEKA_BASE_URL.")
     return 1 if send else 0
+
+
 def _reset_two_factor(actor: Any, user: Any) -> int:
     """A lost phone when no other administrator can reset it on the pages."""
     from kartoteka.profiles.twofactor import reset

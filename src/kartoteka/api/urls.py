@@ -5,6 +5,7 @@ from django.urls import path
 from kartoteka.accounts import api as accounts_api
 from kartoteka.api import docs_views, views
 from kartoteka.documents.api import RecordDocumentView
+from kartoteka.reports import api as reports_api
 
 app_name = "api"
 
@@ -22,6 +23,8 @@ urlpatterns = [
         name="record_document",
     ),
     path("reports/funnel/", views.FunnelView.as_view(), name="funnel"),
+    path("reports/<int:pk>/data/", reports_api.ReportDataView.as_view(), name="report_data"),
+    path("reports/query/", reports_api.ReportQueryView.as_view(), name="report_query"),
     path("users/", accounts_api.UsersView.as_view(), name="users"),
     path("users/<int:pk>/disable/", accounts_api.UserDisableView.as_view(), name="user_disable"),
     path("schema/", docs_views.SchemaView.as_view(), name="schema"),

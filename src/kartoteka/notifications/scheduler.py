@@ -41,7 +41,11 @@ def run_tick(now: dt.datetime | None = None, worker: str = "") -> int | None:
     now = now or timezone.now()
     if not claim_minute(now, worker):
         return None
-    return evaluate_reminders(now)
+    fired = evaluate_reminders(now)
+    from kartoteka.reports.schedule import send_due_reports
+
+    send_due_reports(now)  # reports e-mailed on a schedule
+    return fired
 
 
 def run_scheduler(stop: threading.Event, worker: str = "", interval: float = 5.0) -> None:

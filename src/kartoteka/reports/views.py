@@ -55,7 +55,13 @@ def _download(table: tables.ReportTable, fmt: str, name: str, form: Any) -> Http
 
 @login_required
 def index(request: HttpRequest) -> HttpResponse:
-    return render(request, "reports/index.html", {"reports": report_types.values()})
+    from kartoteka.reports.own_views import own_reports
+
+    return render(
+        request,
+        "reports/index.html",
+        {"reports": report_types.values(), "own": own_reports(_actor(request))},
+    )
 
 
 @login_required

@@ -9,6 +9,7 @@ urlpatterns = [
     path("login/code/", login_code, name="login_code"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", views.home, name="home"),
+    path("home/counts/", views.home_counts, name="home_counts"),
     path("search/", search.search, name="search"),
     path("t/<slug:key>/", grid.table_list, name="table"),
     path("t/<slug:key>/views/", grid.save_view, name="view_save"),

@@ -70,8 +70,20 @@ def _record(request: HttpRequest, table: Table, pk: int) -> Any:
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
+    # The desktop's frame: the table list without its counts (``home_counts`` fills them in
+    # once the page is shown: a count of a million rows must not hold the page).
+    tables = [(t, None) for t in selectors.list_tables(actor)]
+    from kartoteka.reports.desktop_views import desktop_context
+
+    return render(request, "web/home.html", {"tables": tables, **desktop_context(request)})
+
+
+@login_required
+def home_counts(request: HttpRequest) -> HttpResponse:
+    """The home page's table counts, swapped into their badges out of band."""
+    actor = _actor(request)
     tables = [(t, selectors.base_queryset(actor, t).count()) for t in selectors.list_tables(actor)]
-    return render(request, "web/home.html", {"tables": tables})
+    return render(request, "web/home.html#counts", {"tables": tables})
 
 
 @login_required
