@@ -183,6 +183,41 @@
     }
   });
 
+  /* -- the grid's column filters ------------------------------------------------------------ */
+  // The boxes sit in the table, inside the selection form, and belong to #quick-form through their
+  // form attribute: their events never reach that form, and with several text boxes and no submit
+  // button Enter submits nothing. A change or Enter sends the form once per distinct query.
+  function quickFilterForm(el) {
+    return el && el.form && el.form.id === "quick-form" ? el.form : null;
+  }
+  function applyQuickFilter(form) {
+    if (!window.htmx) return form.submit();
+    var query = new URLSearchParams(new FormData(form)).toString();
+    if (form.dataset.sent === query) return;
+    form.dataset.sent = query;
+    htmx.trigger(form, "kt:quick-filter");
+  }
+  document.addEventListener("change", function (e) {
+    var form = quickFilterForm(e.target);
+    if (form) applyQuickFilter(form);
+  });
+  document.addEventListener("keydown", function (e) {
+    var form = e.key === "Enter" ? quickFilterForm(e.target) : null;
+    if (!form) return;
+    e.preventDefault();
+    applyQuickFilter(form);
+  });
+
+  /* -- bulk edit: changing a field's value ticks the field ---------------------------------- */
+  function tickBulkField(e) {
+    var row = e.target.closest ? e.target.closest(".bulk-field") : null;
+    if (!row || e.target.name === "set") return;
+    var box = row.querySelector("input[name=set]");
+    if (box) box.checked = true;
+  }
+  document.addEventListener("input", tickBulkField);
+  document.addEventListener("change", tickBulkField);
+
   /* -- what inline handlers used to do (the Content-Security-Policy allows no inline script) -- */
   // <form data-confirm="…">: ask before submitting.
   document.addEventListener("submit", function (e) {
