@@ -183,6 +183,106 @@
     }
   });
 
+  /* -- the menu bar keeps to one line: what does not fit moves under «Ещё» ---------------------- */
+  function moreEntry(li) {
+    // A menu's title and its items, or a single link, as items of the «Ещё» menu.
+    var out = [];
+    var toggle = li.querySelector(":scope > .nav-link");
+    var sub = li.querySelector(":scope > .dropdown-menu");
+    if (sub) {
+      var head = document.createElement("li");
+      var h = document.createElement("h6");
+      h.className = "dropdown-header";
+      h.textContent = toggle.textContent.trim();
+      head.appendChild(h);
+      out.push(head);
+      sub.querySelectorAll(":scope > li").forEach(function (item) { out.push(item.cloneNode(true)); });
+    } else if (toggle) {
+      var item = document.createElement("li");
+      var a = document.createElement("a");
+      a.className = "dropdown-item";
+      a.href = toggle.getAttribute("href");
+      a.textContent = toggle.textContent.trim();
+      item.appendChild(a);
+      out.push(item);
+    }
+    return out;
+  }
+  function fitMenu() {
+    var bar = document.querySelector("[data-nav-overflow]");
+    if (!bar) return;
+    var more = bar.querySelector("[data-nav-more]");
+    var menu = more.querySelector("[data-nav-more-menu]");
+    var entries = Array.prototype.filter.call(bar.children, function (li) { return li !== more; });
+    entries.forEach(function (li) { li.hidden = false; });
+    more.hidden = true;
+    menu.innerHTML = "";
+    var toggler = document.querySelector(".navbar-toggler");
+    if (toggler && getComputedStyle(toggler).display !== "none") return;  // folded on a phone
+    var collapse = bar.parentElement;
+    var fits = function () { return collapse.scrollWidth <= collapse.clientWidth + 1; };
+    if (fits()) return;
+    more.hidden = false;
+    // Table menus go first, the last one first; the fixed entries (calendar, reports, settings) last.
+    var order = entries.filter(function (li) { return !li.hasAttribute("data-nav-keep"); }).reverse()
+      .concat(entries.filter(function (li) { return li.hasAttribute("data-nav-keep"); }).reverse());
+    var moved = [];
+    for (var i = 0; i < order.length && !fits(); i++) {
+      order[i].hidden = true;
+      moved.unshift(order[i]);
+    }
+    entries.forEach(function (li) {
+      if (moved.indexOf(li) >= 0) moreEntry(li).forEach(function (item) { menu.appendChild(item); });
+    });
+  }
+  var fitTimer = null;
+  window.addEventListener("resize", function () {
+    clearTimeout(fitTimer);
+    fitTimer = setTimeout(fitMenu, 100);
+  });
+  document.addEventListener("DOMContentLoaded", fitMenu);
+
+  /* -- pinned grid columns ------------------------------------------------------------------- */
+  // The columns up to the pressed pin (by default: the selection, № and the first column) stay in
+  // place while the table scrolls sideways; remembered per table in this browser.
+  var PHONE = window.matchMedia("(max-width: 767.98px)");
+  function pinnedCount(table) {
+    var stored = null;
+    try { stored = window.localStorage.getItem("kt-pin:" + table.dataset.table); } catch (e) { /* private mode */ }
+    return stored === null ? 3 : parseInt(stored, 10) || 0;
+  }
+  function applyPins(table) {
+    var n = PHONE.matches ? 0 : pinnedCount(table);
+    var head = table.tHead && table.tHead.rows[0];
+    if (!head) return;
+    var lefts = [], left = 0;
+    Array.prototype.forEach.call(head.cells, function (c) { lefts.push(left); left += c.getBoundingClientRect().width; });
+    Array.prototype.forEach.call(table.rows, function (tr) {
+      if (tr.cells.length !== head.cells.length) return;
+      Array.prototype.forEach.call(tr.cells, function (c, i) {
+        var on = i < n;
+        c.classList.toggle("kt-pinned", on);
+        c.style.left = on ? lefts[i] + "px" : "";
+      });
+    });
+    table.querySelectorAll("[data-pin]").forEach(function (b) {
+      b.setAttribute("aria-pressed", String(parseInt(b.dataset.pin, 10) === n));
+    });
+  }
+  function initPins(root) {
+    (root.querySelectorAll ? root : document).querySelectorAll("table[data-table]").forEach(applyPins);
+  }
+  document.addEventListener("click", function (e) {
+    var pin = e.target.closest ? e.target.closest("[data-pin]") : null;
+    if (!pin) return;
+    var table = pin.closest("table[data-table]");
+    var n = parseInt(pin.dataset.pin, 10);
+    if (pinnedCount(table) === n) n = 0;
+    try { window.localStorage.setItem("kt-pin:" + table.dataset.table, String(n)); } catch (err) { /* private mode */ }
+    applyPins(table);
+  });
+  window.addEventListener("resize", function () { initPins(document); });
+
   /* -- the grid's column filters ------------------------------------------------------------ */
   // The boxes sit in the table, inside the selection form, and belong to #quick-form through their
   // form attribute: their events never reach that form, and with several text boxes and no submit
@@ -261,12 +361,16 @@
   });
 
   function init(root) {
+    initPins(document);
     initSelection(root || document);
     initFilters();
     initPickers(root || document);
   }
   document.addEventListener("DOMContentLoaded", function () { init(document); });
-  document.addEventListener("htmx:afterSettle", function (e) { init(e.target); });
+  document.addEventListener("htmx:afterSettle", function (e) {
+    init(e.target);
+    if (e.target.closest && e.target.closest("[data-nav-overflow]")) fitMenu();
+  });
 
   /* -- a partial request that failed says so instead of doing nothing ---------------------- */
   function showRequestError(text) {
