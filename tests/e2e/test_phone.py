@@ -4,9 +4,11 @@ tables scroll inside their own box — and the grid's main actions are on screen
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import ARTIFACTS
 
@@ -36,18 +38,26 @@ OVERFLOWING = """() => {
 }"""
 
 
+@contextmanager
+def logged_in_page(browser, server, width: int, height: int) -> Iterator[Page]:
+    """A page of its own browser context at the given size, the administrator logged in."""
+    context = browser.new_context(viewport={"width": width, "height": height}, locale="ru-RU")
+    try:
+        page = context.new_page()
+        page.goto(server.url + "/login/")
+        page.fill("#id_username", server.username)
+        page.fill("#id_password", server.password)
+        page.click("button[type=submit]")
+        expect(page).not_to_have_url(re.compile(r"/login/"))
+        yield page
+    finally:
+        context.close()
+
+
 @pytest.fixture(params=list(VIEWPORTS))
 def sized(request, browser, server):
-    width, height = VIEWPORTS[request.param]
-    context = browser.new_context(viewport={"width": width, "height": height}, locale="ru-RU")
-    page = context.new_page()
-    page.goto(server.url + "/login/")
-    page.fill("#id_username", server.username)
-    page.fill("#id_password", server.password)
-    page.click("button[type=submit]")
-    expect(page).not_to_have_url(re.compile(r"/login/"))
-    yield request.param, page
-    context.close()
+    with logged_in_page(browser, server, *VIEWPORTS[request.param]) as page:
+        yield request.param, page
 
 
 def assert_no_sideways_scroll(page, name: str) -> None:

@@ -5,13 +5,14 @@ locked after payment, and the grid as compact cards on a phone."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.htmx import open_subtable_form, save_subtable_row, wait_htmx_idle
-from tests.e2e.test_phone import assert_no_sideways_scroll, assert_on_screen
+from tests.e2e.test_phone import assert_no_sideways_scroll, assert_on_screen, logged_in_page
 
 pytestmark = pytest.mark.e2e
 
@@ -20,21 +21,9 @@ def total(page) -> int:
     return int(re.sub(r"\D", "", page.get_by_test_id("total").inner_text()))
 
 
-def _sized(browser, server, width: int, height: int):
-    context = browser.new_context(viewport={"width": width, "height": height}, locale="ru-RU")
-    page = context.new_page()
-    page.goto(server.url + "/login/")
-    page.fill("#id_username", server.username)
-    page.fill("#id_password", server.password)
-    page.click("button[type=submit]")
-    expect(page).not_to_have_url(re.compile(r"/login/"))
-    return context, page
-
-
 def test_the_menu_keeps_to_one_line_on_a_laptop(browser, server):
     for width in (1280, 1366):
-        context, page = _sized(browser, server, width, 768)
-        try:
+        with logged_in_page(browser, server, width, 768) as page:
             page.goto(server.url + "/t/counterparties/")
             wait_htmx_idle(page)
             # then: one line of the bar, the user's menu on screen and «Выйти» in it
@@ -42,13 +31,10 @@ def test_the_menu_keeps_to_one_line_on_a_laptop(browser, server):
             assert_on_screen(page, page.get_by_test_id("current-user"))
             page.get_by_test_id("user-menu").get_by_role("button").click()
             assert_on_screen(page, page.get_by_role("button", name="Выйти"))
-        finally:
-            context.close()
 
 
 def test_the_grid_on_a_laptop_filters_pins_and_bulk_edits(browser, server):
-    context, page = _sized(browser, server, 1366, 768)
-    try:
+    with logged_in_page(browser, server, 1366, 768) as page:
         grid = page.get_by_test_id("grid")
         # given: how many rows the address's filters find
         page.goto(server.url + "/t/counterparties/?qf_status=invoice")
@@ -98,15 +84,12 @@ def test_the_grid_on_a_laptop_filters_pins_and_bulk_edits(browser, server):
         page.locator("[name='bulk-city']").fill("Тверь")
         # then: the field is ticked by itself
         expect(tick).to_be_checked()
-    finally:
-        context.close()
 
 
 @pytest.mark.parametrize("size", [(1366, 768), (390, 844)], ids=["laptop", "phone"])
 def test_the_card_follows_its_subtables_and_shows_locked_rows(browser, server, size):
-    context, page = _sized(browser, server, *size)
     label = "laptop" if size[0] > 400 else "phone"
-    try:
+    with logged_in_page(browser, server, *size) as page:
         # given: a client who has paid — his rows from before the payment are locked
         page.goto(server.url + "/t/counterparties/?qf_status=paid")
         page.get_by_test_id("grid").locator("tbody tr td:nth-child(2) a").first.click()
@@ -132,6 +115,14 @@ def test_the_card_follows_its_subtables_and_shows_locked_rows(browser, server, s
         open_subtable_form(page, work)
         work.locator("select[name='sub-client_work-work_type']").select_option(label="Звонок")
         work.locator("input[name='sub-client_work-done']").check()
+        # (a done row dated tomorrow is warned about before saving; today's is not)
+        date = work.locator("input[name='sub-client_work-date']")
+        today = date.input_value()
+        tomorrow = (dt.date.fromisoformat(today) + dt.timedelta(days=1)).isoformat()
+        date.fill(tomorrow)
+        expect(work.locator("[data-future-done]")).to_contain_text("будущим днём")
+        date.fill(today)
+        expect(work.locator("[data-future-done]")).to_have_count(0)
         status_after = work.locator("select[name='sub-client_work-status']")
         options = status_after.locator("option").all_inner_texts()
         assert "Выписан счёт" not in options and "Получена оплата" not in options
@@ -140,13 +131,10 @@ def test_the_card_follows_its_subtables_and_shows_locked_rows(browser, server, s
         # then: the card shows the new status without a reload, and the history says so
         expect(status).to_have_text("Отправлено предложение")
         expect(page.locator("#record-history")).to_contain_text("Отправлено предложение")
-    finally:
-        context.close()
 
 
 def test_the_grid_on_a_phone_is_a_list_of_compact_cards(browser, server):
-    context, page = _sized(browser, server, 390, 844)
-    try:
+    with logged_in_page(browser, server, 390, 844) as page:
         page.goto(server.url + "/t/counterparties/?ff=manager&fo=not_empty&fv=&fv2=")
         rows = page.get_by_test_id("grid").locator("tbody tr")
         row = rows.filter(has=page.locator("td[data-card=phone] a")).first
@@ -158,5 +146,29 @@ def test_the_grid_on_a_phone_is_a_list_of_compact_cards(browser, server):
         box = row.bounding_box()
         assert box["width"] > 330 and box["height"] < 120, box
         assert_no_sideways_scroll(page, "workplace-grid-phone")
-    finally:
-        context.close()
+
+
+def test_the_keyboard_searches_walks_the_grid_and_closes_a_form(browser, server):
+    with logged_in_page(browser, server, 1366, 768) as page:
+        page.goto(server.url + "/t/counterparties/")
+        wait_htmx_idle(page)
+        # when: «/» is pressed
+        page.keyboard.press("/")
+        # then: the grid's search box has the focus
+        expect(page.locator("#search-form input[name=q]")).to_be_focused()
+        # when: out of the box, ↓ twice and Enter
+        page.locator("h1").click()
+        page.keyboard.press("ArrowDown")
+        page.keyboard.press("ArrowDown")
+        second = page.get_by_test_id("grid").locator("tbody tr").nth(1)
+        expect(second).to_have_class(re.compile("kt-current"))
+        href = second.locator("td:nth-child(2) a").get_attribute("href")
+        page.keyboard.press("Enter")
+        # then: the second row's card opens
+        expect(page).to_have_url(server.url + href)
+        # when: a row form is opened on the card and Esc pressed
+        work = page.get_by_test_id("subtable-client_work")
+        open_subtable_form(page, work)
+        page.keyboard.press("Escape")
+        # then: it folds up
+        expect(work.locator(".collapse.show form")).to_have_count(0)

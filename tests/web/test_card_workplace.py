@@ -140,3 +140,37 @@ def test_rows_locked_after_payment_show_a_lock_not_a_pencil(
     assert 'data-testid="row-locked"' in call_row and "Правило «после оплаты»" in call_row
     assert "✎" not in call_row and "✕" not in call_row
     assert "✎" in later_row and 'data-testid="row-locked"' not in later_row
+
+
+def test_the_history_names_an_import_by_number_with_a_link(client, admin_user, table):
+    from kartoteka.imports.models import ImportBatch
+
+    # given: a work-log import that made a row (and moved its counterparty's status)
+    counterparties = table("counterparties")
+    batch = ImportBatch.objects.create(table=table("client_work"), file_name="работа.csv")
+    cp = create_record(SYSTEM, counterparties, {"name": "Импортированный"})
+    importer = Actor.for_user(admin_user, source=batch.source)
+    _work(table, importer, cp, day=timezone.localdate(), status="interested")
+    client.force_login(admin_user)
+    # when
+    html = client.get(f"/t/counterparties/{cp.pk}/").content.decode()
+    # then: «импорт №N», a link to the batch's page, never the raw «import#N»
+    link = f'<a href="/t/client_work/import/{batch.pk}/">импорт №{batch.pk}, пересчёт статуса</a>'
+    assert link in html
+    assert "import#" not in html
+
+
+def test_reminder_offsets_in_words():
+    from kartoteka.notifications.views import offset_words
+
+    assert offset_words(-1440) == "за 1 день до срока"
+    assert offset_words(-5 * 1440) == "за 5 дней до срока"
+    assert offset_words(-60) == "за 1 час до срока"
+    assert offset_words(90) == "через 90 минут после срока"
+    assert offset_words(0) == "в срок"
+
+
+def test_the_funnel_explains_its_red_numbers(client, admin_user, crm):
+    client.force_login(admin_user)
+    html = client.get("/reports/funnel/").content.decode()
+    assert "Красное «−N» рядом с числом — сколько из них отказались на этом этапе." in html

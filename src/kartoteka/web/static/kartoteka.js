@@ -283,6 +283,49 @@
   });
   window.addEventListener("resize", function () { initPins(document); });
 
+  /* -- the keyboard: «/» searches, ↑ ↓ and Enter walk the grid, Esc closes an open form ------ */
+  function typing(el) {
+    return el && (el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName));
+  }
+  function gridRows() {
+    var grid = document.querySelector("[data-testid=grid]");
+    return grid ? Array.prototype.filter.call(grid.tBodies[0].rows, function (r) {
+      return r.querySelector("input[name=ids]");
+    }) : [];
+  }
+  document.addEventListener("keydown", function (e) {
+    if (e.ctrlKey || e.metaKey || e.altKey || e.defaultPrevented) return;
+    if (e.key === "Escape") {
+      // An open row form of the card: «Отмена» for an edit, folded up for a new row.
+      var cancel = document.querySelector("[data-testid=edit-row-form] button[hx-get]");
+      var open = document.querySelector(".collapse.show > form[hx-post]");
+      if (cancel) { e.preventDefault(); cancel.click(); }
+      else if (open && window.bootstrap) { e.preventDefault(); bootstrap.Collapse.getOrCreateInstance(open.parentElement).hide(); }
+      return;
+    }
+    if (typing(e.target)) return;
+    if (e.key === "/") {
+      var search = document.querySelector("#search-form input[name=q]") ||
+        document.querySelector("[data-testid=global-search] input[name=q]");
+      if (search && search.offsetParent !== null) { e.preventDefault(); search.focus(); search.select(); }
+      return;
+    }
+    var rows = gridRows();
+    if (!rows.length) return;
+    var current = rows.findIndex(function (r) { return r.classList.contains("kt-current"); });
+    if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+      e.preventDefault();
+      var next = current < 0 ? 0 : Math.max(0, Math.min(rows.length - 1, current + (e.key === "ArrowDown" ? 1 : -1)));
+      if (current >= 0) { rows[current].classList.remove("kt-current", "table-active"); rows[current].removeAttribute("aria-current"); }
+      rows[next].classList.add("kt-current", "table-active");
+      rows[next].setAttribute("aria-current", "true");
+      rows[next].scrollIntoView({ block: "nearest" });
+    } else if (e.key === "Enter" && current >= 0) {
+      var link = rows[current].querySelector("td:nth-child(2) a");
+      if (link) { e.preventDefault(); link.click(); }
+    }
+  });
+
   /* -- the grid's column filters ------------------------------------------------------------ */
   // The boxes sit in the table, inside the selection form, and belong to #quick-form through their
   // form attribute: their events never reach that form, and with several text boxes and no submit
@@ -306,6 +349,31 @@
     if (!form) return;
     e.preventDefault();
     applyQuickFilter(form);
+  });
+
+  /* -- a done work row may not be dated in the future (decision 0008): warned before saving --- */
+  function warnFutureDone(form) {
+    var date = form.querySelector("input[type=date][name$='client_work-date']");
+    var done = form.querySelector("input[type=checkbox][name$='client_work-done']");
+    if (!date || !done) return;
+    var now = new Date();
+    var today = now.getFullYear() + "-" + String(now.getMonth() + 1).padStart(2, "0") + "-" +
+      String(now.getDate()).padStart(2, "0");
+    var warning = form.querySelector("[data-future-done]");
+    var show = done.checked && date.value > today;
+    if (show && !warning) {
+      warning = document.createElement("div");
+      warning.className = "form-text text-danger";
+      warning.setAttribute("data-future-done", "");
+      warning.setAttribute("role", "alert");
+      warning.textContent = document.body.dataset.futureDone;
+      date.insertAdjacentElement("afterend", warning);
+    } else if (!show && warning) {
+      warning.remove();
+    }
+  }
+  document.addEventListener("change", function (e) {
+    if (e.target.form) warnFutureDone(e.target.form);
   });
 
   /* -- bulk edit: changing a field's value ticks the field ---------------------------------- */
