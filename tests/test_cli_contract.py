@@ -283,3 +283,14 @@ def _lines_until(proc, read, marker, *, seconds):
         if marker in line:
             return lines
     raise AssertionError("no line with " + marker + " in:\n" + "".join(lines))
+
+
+def test_serve_runs_gunicorn_without_a_control_socket_shared_by_instances():
+    from gunicorn.config import Config
+
+    from kartoteka.cli import _server_argv
+
+    argv = _server_argv("127.0.0.1", 8000)
+    options = Config().parser().parse_args(argv[argv.index("gunicorn") + 1 :])
+    assert options.control_socket_disable is True
+    assert options.bind == ["127.0.0.1:8000"]

@@ -124,6 +124,9 @@ def _server_argv(host: str, port: int) -> list[str]:
         "-",
         "--graceful-timeout",
         "5",
+        # gunicorn's control socket would sit at one fixed path under the user's home, shared by
+        # every instance on the machine; nothing here uses it.
+        "--no-control-socket",
     ]
 
 

@@ -52,7 +52,7 @@ def test_mark_paid_with_a_paid_date(api, firm, table):
     again = api.post(_action("invoices", "mark_paid"), {"ids": [invoice_id]}, format="json")
     # then
     assert response.status_code == 200
-    assert response.json() == {"message": "Отмечено оплаченных счетов: 1.", "paid": 1}
+    assert response.json() == {"message": "1 счёт отмечен оплаченным.", "paid": 1}
     invoice = model_for(table("invoices")).objects.get(pk=invoice_id)
     assert (invoice.paid, invoice.paid_date) == (True, dt.date(2026, 11, 20))
     assert again.json() == {"message": "Счёт уже отмечен как оплаченный.", "paid": 0}

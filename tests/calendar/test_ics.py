@@ -34,8 +34,9 @@ def test_feed_holds_my_planned_work_tasks_and_events_in_moscow_time(
         admin, table("counterparties"), {"name": "ООО Ромашка", "manager": manager_user.pk}
     )
     for done in (False, True):
+        # (a person cannot mark work in the future done — decision 0008 — the system can)
         create_record(
-            admin,
+            Actor.system("tests") if done else admin,
             table("client_work"),
             {
                 "counterparty": firm.pk,

@@ -155,7 +155,7 @@ def test_a_malformed_typed_address_is_refused(crm, admin, invoice, smtp):
 
 
 def test_a_refused_delivery_leaves_the_letter_planned_with_the_reason(
-    crm, admin, invoice, settings, django_capture_on_commit_callbacks
+    crm, admin, invoice, settings, django_capture_on_commit_callbacks, caplog
 ):
     # given: nobody listens on the port
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
@@ -169,4 +169,7 @@ def test_a_refused_delivery_leaves_the_letter_planned_with_the_reason(
     assert delivery.sent is False
     letter = letters_of(invoice.counterparty_id)[0]
     assert (letter.done, letter.status) == (False, None)
-    assert letter.result.startswith("Письмо не отправлено: ")
+    assert letter.result == "Не удалось отправить письмо: почтовый сервер недоступен"
+    # and: the technical detail is in the server log only
+    assert delivery.error == "почтовый сервер недоступен"
+    assert "Connection refused" in caplog.text

@@ -38,7 +38,8 @@ def test_a_manager_enrols_an_app_and_logs_in_with_a_code(page, server):
     server.cli("manage", "shell", "-c", SETUP % {"password": PASSWORD})
     # given: logged in, on his profile
     _password(page, server)
-    page.get_by_test_id("current-user").click()
+    page.get_by_test_id("user-menu").get_by_role("button").click()
+    page.get_by_test_id("profile-link").click()
     expect(page.get_by_test_id("two-factor")).to_contain_text("выключен")
     page.screenshot(path=str(ARTIFACTS / "profile.png"), full_page=True)
     # when: he scans the QR code (reads its address) and types the app's code
@@ -53,7 +54,8 @@ def test_a_manager_enrols_an_app_and_logs_in_with_a_code(page, server):
     expect(page.get_by_test_id("recovery-codes").locator("code")).to_have_count(10)
     page.screenshot(path=str(ARTIFACTS / "two-factor-codes.png"), full_page=True)
     # when: he logs out and in again
-    page.click("button:has-text('Выйти')")
+    page.get_by_test_id("user-menu").get_by_role("button").first.click()
+    page.get_by_role("button", name="Выйти").click()
     _password(page, server)
     # then: the password alone is not enough
     expect(page.locator("#id_code")).to_be_visible()

@@ -346,7 +346,8 @@ def test_export_of_the_selection_as_russian_excel_csv(client_admin, clients):
     body = b"".join(response.streaming_content).decode("cp1251")
     lines = body.strip().splitlines()
     assert response["Content-Disposition"].startswith('attachment; filename="counterparties-')
-    assert lines[0].split(";")[:3] == ["№", "Название", "Вид"]
+    # the columns in the grid's order: the key columns of counterparties first
+    assert lines[0].split(";")[:4] == ["№", "Название", "Статус", "Тип"]
     assert [line.split(";")[1] for line in lines[1:]] == ["Альфа", "Гамма"]
 
 

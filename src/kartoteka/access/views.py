@@ -124,7 +124,7 @@ def _table_rows(group: Group) -> list[dict[str, Any]]:
         rows.append(
             {
                 "table": table,
-                "verbs": [(v, v in verbs) for v in VERBS],
+                "verbs": [(v, VERB_LABELS[v], v in verbs) for v in VERBS],
                 "filtered": bool(tr and (tr.row_filter or {}).get("conditions")),
             }
         )

@@ -7,7 +7,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from kartoteka.core.actor import Actor
 from kartoteka.core.exceptions import KartotekaError
@@ -55,7 +55,10 @@ class MarkPaidAction(TableAction):
         if not changed:
             return ActionResult(message=_("Счёт уже отмечен как оплаченный."), data={"paid": 0})
         return ActionResult(
-            message=_("Отмечено оплаченных счетов: %(n)s.") % {"n": changed},
+            message=ngettext(
+                "%(n)s счёт отмечен оплаченным.", "%(n)s счетов отмечено оплаченными.", changed
+            )
+            % {"n": changed},
             data={"paid": changed},
         )
 

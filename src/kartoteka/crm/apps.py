@@ -16,3 +16,9 @@ class CrmConfig(AppConfig):
         register_invoice_rules()
         register_task_rules()
         register_webform_notes()
+
+        from kartoteka.grids.selectors import key_columns
+
+        key_columns.register(
+            "counterparties", ("name", "status", "type", "phone", "manager", "city")
+        )

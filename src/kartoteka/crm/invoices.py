@@ -25,6 +25,7 @@ the printed form itself is built by :mod:`kartoteka.crm.documents`.
 from __future__ import annotations
 
 import logging
+import smtplib
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -396,7 +397,7 @@ def _deliver(actor: Actor, message: EmailMessage, delivery: Delivery) -> None:
     except Exception as exc:  # any SMTP or network failure: record it, do not lose the row
         logger.exception("Invoice e-mail to %s failed", delivery.address)
         delivery.sent = False
-        delivery.error = str(exc) or type(exc).__name__
+        delivery.error = mail_failure(exc)
         assert delivery.work_id is not None  # set before the transaction commits
         update_records(
             Actor.system("invoice e-mail failed", source=actor.source),
@@ -404,12 +405,27 @@ def _deliver(actor: Actor, message: EmailMessage, delivery: Delivery) -> None:
             {
                 delivery.work_id: {
                     "done": False,
-                    "result": _("Письмо не отправлено: %(error)s") % {"error": delivery.error},
+                    "result": _("Не удалось отправить письмо: %(error)s")
+                    % {"error": delivery.error},
                 }
             },
         )
     else:
         delivery.sent = True
+
+
+def mail_failure(exc: BaseException) -> str:
+    """Why a letter was not sent, in words for people; the technical detail (``[Errno 111]
+    Connection refused``…) goes to the server log only."""
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        return _("почтовый сервер не принял имя пользователя и пароль")
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return _("почтовый сервер не принял адрес получателя")
+    if isinstance(exc, smtplib.SMTPException):
+        return _("почтовый сервер отклонил письмо")
+    if isinstance(exc, OSError):
+        return _("почтовый сервер недоступен")
+    return _("ошибка при отправке, подробности в журнале сервера")
 
 
 # -- actions -------------------------------------------------------------------------------------

@@ -16,6 +16,8 @@ because the records service runs them on every write. A refusal is a
   order (the order of the status options, «Отказ» outside it). Skipping forward is allowed.
   «Отказ» may be chosen at any stage before «Получена оплата». A refused counterparty stays
   refused; only an administrator may reopen it (his row and the status change are in history).
+- A done row may not be dated after today (work is done on a day that has come), so the latest
+  done row is also the latest work and the card, the rows' «Статус до» and the funnel agree.
 - The counterparty's status is the resulting status of its latest *done* row (by date, then id),
   recomputed when rows are added, edited, completed, archived, deleted or restored. With no done
   row left it returns to the «Статус до» of its earliest row.
@@ -129,6 +131,8 @@ class ClientWorkRules(TableRules):
                         "клиентом, нельзя изменять."
                     ),
                 )
+            if not ctx.actor.is_system:
+                _refuse_done_in_future(row)
             new = row.get("status")
             before = row.get("status_before")
             if "status" not in row.values and not row.is_create:
@@ -155,6 +159,27 @@ class ClientWorkRules(TableRules):
             if new is None or before is None:
                 continue
             _check_transition(ctx.actor, before, new, order)
+
+    def unavailable_choices(self, actor: Actor, field_key: str) -> set[str]:
+        if may_use_system_types(actor):
+            return set()
+        return {"work_type": set(SYSTEM_WORK_TYPES), "status": set(SYSTEM_STAGES)}.get(
+            field_key, set()
+        )
+
+    def locked_rows(self, actor: Actor, records: list[Any]) -> dict[int, str]:
+        if actor.is_system:
+            return {}
+        parents = _parents({r.counterparty_id for r in records})
+        reason = _(
+            "Правило «после оплаты»: строки, сделанные до того, как контрагент стал клиентом, "
+            "нельзя изменять или удалять."
+        )
+        return {
+            r.pk: reason
+            for r in records
+            if _locked(r, parents.get(r.counterparty_id, (None, None))[1])
+        }
 
     def after_save(self, ctx: RuleContext, rows: list[RowChange]) -> None:
         parents = {r.get("counterparty") for r in rows}
@@ -214,6 +239,27 @@ def _check_transition(actor: Actor, before: str, new: str, order: list[str]) -> 
             )
             % {"new": stage_label(new), "before": stage_label(before)},
             field="status",
+        )
+
+
+def _refuse_done_in_future(row: RowChange) -> None:
+    """Work is done on a day that has come: a done row dated later would be the latest done row
+    for days to come and decide the status while the rows written meanwhile follow another one
+    (decision 0008)."""
+    if not (row.is_create or "date" in row.values or "done" in row.values):
+        return
+    date = row.get("date")
+    today = timezone.localdate()
+    if row.get("done") and date is not None and date > today:
+        raise RuleViolation(
+            "done_in_future",
+            _(
+                "Правило «выполненная работа»: работа не может быть выполнена в будущем "
+                "(%(date)s). Поставьте дату не позже сегодняшней или снимите отметку "
+                "«Выполнено»."
+            )
+            % {"date": date.strftime("%d.%m.%Y")},
+            field="date",
         )
 
 

@@ -8,6 +8,7 @@ from django.db.models import Q, QuerySet
 
 from kartoteka.core.actor import Actor
 from kartoteka.core.exceptions import KartotekaError, NotFound
+from kartoteka.core.registry import Registry
 from kartoteka.grids.models import ColumnPreference, SavedView
 from kartoteka.grids.services import view_conditions
 from kartoteka.records.paging import count_rows
@@ -87,4 +88,12 @@ def grid_fields(actor: Actor, table: Table) -> list[Field]:
         chosen = [by_key[k] for k in pref.columns if k in by_key]
         if chosen:
             return chosen
-    return [f for f in fields if f.show_in_grid]
+    shown = [f for f in fields if f.show_in_grid]
+    first = key_columns.find(table.key) or ()
+    rank = {k: i for i, k in enumerate(first)}
+    return sorted(shown, key=lambda f: rank.get(f.key, len(rank)))
+
+
+#: Table key → the keys of the columns a grid shows first until the user orders them himself
+#: (the rest follow in field order): on a laptop the columns people work by are on screen.
+key_columns: Registry[tuple[str, ...]] = Registry("key_columns")

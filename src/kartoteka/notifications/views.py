@@ -10,6 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from kartoteka.core.actor import Actor
@@ -18,6 +19,7 @@ from kartoteka.notifications import reminder_services, selectors, services
 from kartoteka.notifications.forms import ReminderForm
 from kartoteka.notifications.models import Reminder
 from kartoteka.records.selectors import get_table, list_tables
+from kartoteka.tables.modelfactory import fields_of
 
 PAGE = 50
 
@@ -96,14 +98,37 @@ def _admin(request: HttpRequest) -> Actor:
 @login_required
 def reminder_list(request: HttpRequest) -> HttpResponse:
     _admin(request)
-    reminders = Reminder.objects.select_related("table", "group", "saved_view").prefetch_related(
-        "users"
+    reminders = list(
+        Reminder.objects.select_related("table", "group", "saved_view").prefetch_related("users")
     )
+    for reminder in reminders:
+        labels = {f.key: f.label for f in fields_of(reminder.table)}
+        reminder.date_label = labels.get(reminder.date_field, reminder.date_field)
+        reminder.offset_text = offset_words(reminder.offset_minutes)
+        reminder.recipient_label = labels.get(reminder.recipient_field, reminder.recipient_field)
     return render(
         request,
         "notifications/reminders.html",
         {"reminders": reminders, "tables": list_tables(_actor(request))},
     )
+
+
+def offset_words(minutes: int) -> str:
+    """``-1440`` → «за 1 день до срока», ``90`` → «через 90 минут после срока», ``0`` → «в срок»."""
+    if not minutes:
+        return _("в срок")
+    amount = abs(minutes)
+    if amount % 1440 == 0:
+        n = amount // 1440
+        span = ngettext("%(n)s день", "%(n)s дней", n) % {"n": n}
+    elif amount % 60 == 0:
+        n = amount // 60
+        span = ngettext("%(n)s час", "%(n)s часов", n) % {"n": n}
+    else:
+        span = ngettext("%(n)s минуту", "%(n)s минут", amount) % {"n": amount}
+    if minutes < 0:
+        return _("за %(span)s до срока") % {"span": span}
+    return _("через %(span)s после срока") % {"span": span}
 
 
 @login_required

@@ -94,6 +94,17 @@ class TableRules:
     def after_state(self, ctx: RuleContext, records: list[Any], state: str) -> None:
         """Follow-up writes after a state change."""
 
+    def unavailable_choices(self, actor: Actor, field_key: str) -> set[str]:
+        """Choice keys of a field that ``actor`` may never pick (``clean`` would refuse them):
+        a form for adding a row leaves them out instead of offering them."""
+        return set()
+
+    def locked_rows(self, actor: Actor, records: list[Any]) -> dict[int, str]:
+        """Rows ``actor`` may neither edit nor delete whatever he changes (``clean`` and
+        ``clean_state`` would refuse), by id, with the rule's reason: shown locked, not offered
+        for editing."""
+        return {}
+
 
 class CompositeRules(TableRules):
     """Several rule sets of one table, run hook by hook in the order they were registered
@@ -125,6 +136,15 @@ class CompositeRules(TableRules):
     def after_state(self, ctx: RuleContext, records: list[Any], state: str) -> None:
         for part in self.parts:
             part.after_state(ctx, records, state)
+
+    def unavailable_choices(self, actor: Actor, field_key: str) -> set[str]:
+        return set().union(*(p.unavailable_choices(actor, field_key) for p in self.parts))
+
+    def locked_rows(self, actor: Actor, records: list[Any]) -> dict[int, str]:
+        locked: dict[int, str] = {}
+        for part in self.parts:
+            locked = part.locked_rows(actor, records) | locked
+        return locked
 
 
 class RulesRegistry(Registry[TableRules]):

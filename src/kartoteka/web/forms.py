@@ -38,9 +38,20 @@ def record_form_class(
         )
         if field.default is not None and mode == "add":
             form_field.required = False  # the service fills the default
+        if mode == "add" and field.type == "choice":
+            _drop_unavailable_choices(form_field, field, actor)
         _style(form_field.widget)
         attrs[field.key] = form_field
     return type("RecordForm", (forms.Form,), attrs)
+
+
+def _drop_unavailable_choices(form_field: forms.Field, field: Field, actor: Actor) -> None:
+    """Leave out the options the table's rules would refuse from this actor."""
+    from kartoteka.records.rules import rules_for
+
+    hidden = rules_for(field.table).unavailable_choices(actor, field.key)
+    if hidden and isinstance(form_field, forms.ChoiceField):
+        form_field.choices = [c for c in form_field.choices if c[0] not in hidden]
 
 
 class PickerWidget(forms.Widget):

@@ -6,10 +6,12 @@ Values are formatted by their field types (``display``), so a date reads ``01.02
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from django.template.defaultfilters import linebreaksbr
+from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -84,15 +86,31 @@ def grid_row_html(record: Any, columns: list[Field], record_url: str) -> str:
     Built in Python because a template loop over fifty rows of ten cells costs more than the
     database work of the page."""
     parts = []
+    roles = card_roles(columns)
     for index, field in enumerate(columns):
         c = cell(record, field)
         css = ' class="wrap"' if field.type == "long_text" else ""
+        if field.key in roles:
+            css += f' data-card="{roles[field.key]}"'
         if index == 0 and field.type == "text":
             inner = format_html('<a href="{}">{}</a>', record_url, c.text)
         else:
             inner = c.html
         parts.append(format_html("<td{}>{}</td>", mark_safe(css), inner))
     return mark_safe("".join(parts))  # every part was escaped by format_html
+
+
+def card_roles(columns: list[Field]) -> dict[str, str]:
+    """Which columns a grid row shows when it is a compact card on a phone: the first column
+    (the title), the first phone, the first choice (a status badge) and the first user."""
+    roles: dict[str, str] = {}
+    if columns:
+        roles[columns[0].key] = "title"
+    for role, ftype in (("phone", "phone"), ("badge", "choice"), ("user", "user")):
+        found = next((f for f in columns if f.type == ftype and f.key not in roles), None)
+        if found is not None:
+            roles[found.key] = role
+    return roles
 
 
 def record_groups(record: Any, fields: list[Field]) -> list[tuple[str, list[Cell]]]:
@@ -109,6 +127,7 @@ class HistoryLine:
     action: str
     source: str
     changes: list[tuple[str, str, str]]
+    source_url: str = ""
 
 
 def history_lines(table: Table, changes: Any, actor: Any = None) -> list[HistoryLine]:
@@ -117,6 +136,7 @@ def history_lines(table: Table, changes: Any, actor: Any = None) -> list[History
     actions = dict(_action_labels())
     changes = list(changes)
     titles = _related_titles(fields, changes, actor)
+    pages = _import_pages(changes)
     lines = []
     for change in changes:
         items = []
@@ -141,6 +161,7 @@ def history_lines(table: Table, changes: Any, actor: Any = None) -> list[History
                 action=actions.get(change.action, change.action),
                 source=_source_label(change.source),
                 changes=items,
+                source_url=pages.get(_batch_of(change.source) or 0, ""),
             )
         )
     return lines
@@ -215,6 +236,9 @@ def _source_label(source: str) -> str:
         "webform": _("веб-форма"),
     }
     text = labels.get(base, base)
+    batch = IMPORT_SOURCE.match(base)
+    if batch:
+        text = _("импорт №%(id)s") % {"id": batch.group(1)}
     if base == "webform" and len(parts) > 1:
         text = _("веб-форма №%(id)s") % {"id": parts[1]}
     if base == "action" and len(parts) > 1:
@@ -222,6 +246,27 @@ def _source_label(source: str) -> str:
     if "status" in parts[1:]:
         text += ", " + _("пересчёт статуса")
     return text
+
+
+#: The source of the changes an import batch made: ``import#12`` (``import#12:status`` …).
+IMPORT_SOURCE = re.compile(r"^import#(\d+)$")
+
+
+def _batch_of(source: str) -> int | None:
+    found = IMPORT_SOURCE.match(source.split(":")[0])
+    return int(found.group(1)) if found else None
+
+
+def _import_pages(changes: list[Any]) -> dict[int, str]:
+    """The pages of the import batches the changes came from (a batch of another table, too: a
+    work-log import moves the counterparties' status)."""
+    from kartoteka.imports.models import ImportBatch
+
+    ids = {b for b in (_batch_of(c.source) for c in changes) if b is not None}
+    if not ids:
+        return {}
+    batches = ImportBatch.objects.filter(pk__in=ids).values_list("pk", "table__key")
+    return {pk: reverse("imports:batch", args=[key, pk]) for pk, key in batches}
 
 
 def _action_label(key: str) -> str:

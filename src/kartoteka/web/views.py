@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -22,6 +23,7 @@ from kartoteka.access.models import VERBS
 from kartoteka.core.actor import Actor
 from kartoteka.core.exceptions import KartotekaError, NotFound, PermissionDenied
 from kartoteka.records import selectors, services
+from kartoteka.records.rules import rules_for
 from kartoteka.tables.modelfactory import STATE_ACTIVE
 from kartoteka.tables.models import Table
 from kartoteka.web import files
@@ -118,7 +120,7 @@ def record_detail(request: HttpRequest, key: str, pk: int) -> HttpResponse:
         _subtable_context(request, link, record)
         for link in selectors.visible_subtables(actor, table)
     ]
-    history = history_lines(table, selectors.get_history(actor, table, pk, limit=100), actor)
+    history = _history(actor, table, pk)
     from kartoteka.records.actions import allowed_actions
 
     return render(
@@ -146,7 +148,8 @@ def _subtable_context(
     columns = [c for c in grid_columns(sub) if c.key != link.key and c.key in allowed]
     qs = selectors.list_records(actor, sub, parent=(link.key, parent.pk), ordering=["id"])
     shown = selectors.mask_unreadable_links(actor, sub, list(qs[:200]))
-    rows = [(r, cells(r, columns)) for r in shown]
+    locked = rules_for(sub).locked_rows(actor, shown)
+    rows = [(r, cells(r, columns), locked.get(r.pk)) for r in shown]
     if form is None:
         fields = rights.editable_fields(actor, sub)
         form = record_form_class(fields, mode="add", actor=actor, exclude=(link.key,))(
@@ -219,9 +222,27 @@ def _subtable_row(request: HttpRequest, link: Any, parent: Any, row: int) -> Any
 
 
 def _render_subtable(request: HttpRequest, table: Table, context: dict[str, Any]) -> HttpResponse:
+    """The subtable, and beside it (out of band) the parent's fields and history read afresh: a
+    row written may have moved the parent's status, sums or dates."""
     response = render(request, "web/record_detail.html#subtable", {"sub": context, "table": table})
+    actor = _actor(request)
+    parent = _record(request, table, context["parent"].pk)
+    selectors.mask_unreadable_links(actor, table, [parent])
+    parent_context = {
+        "table": table,
+        "record": parent,
+        "groups": record_groups(parent, rights.visible_fields(actor, table)),
+        "history": _history(actor, table, parent.pk),
+        "oob": True,
+    }
+    for part in ("fields", "history"):
+        response.write(render_to_string(f"web/record_detail.html#{part}", parent_context, request))
     response["HX-Trigger"] = "recordChanged"
     return response
+
+
+def _history(actor: Actor, table: Table, pk: int) -> list[Any]:
+    return history_lines(table, selectors.get_history(actor, table, pk, limit=100), actor)
 
 
 @login_required

@@ -183,6 +183,209 @@
     }
   });
 
+  /* -- the menu bar keeps to one line: what does not fit moves under «Ещё» ---------------------- */
+  function moreEntry(li) {
+    // A menu's title and its items, or a single link, as items of the «Ещё» menu.
+    var out = [];
+    var toggle = li.querySelector(":scope > .nav-link");
+    var sub = li.querySelector(":scope > .dropdown-menu");
+    if (sub) {
+      var head = document.createElement("li");
+      var h = document.createElement("h6");
+      h.className = "dropdown-header";
+      h.textContent = toggle.textContent.trim();
+      head.appendChild(h);
+      out.push(head);
+      sub.querySelectorAll(":scope > li").forEach(function (item) { out.push(item.cloneNode(true)); });
+    } else if (toggle) {
+      var item = document.createElement("li");
+      var a = document.createElement("a");
+      a.className = "dropdown-item";
+      a.href = toggle.getAttribute("href");
+      a.textContent = toggle.textContent.trim();
+      item.appendChild(a);
+      out.push(item);
+    }
+    return out;
+  }
+  function fitMenu() {
+    var bar = document.querySelector("[data-nav-overflow]");
+    if (!bar) return;
+    var more = bar.querySelector("[data-nav-more]");
+    var menu = more.querySelector("[data-nav-more-menu]");
+    var entries = Array.prototype.filter.call(bar.children, function (li) { return li !== more; });
+    entries.forEach(function (li) { li.hidden = false; });
+    more.hidden = true;
+    menu.innerHTML = "";
+    var toggler = document.querySelector(".navbar-toggler");
+    if (toggler && getComputedStyle(toggler).display !== "none") return;  // folded on a phone
+    var collapse = bar.parentElement;
+    var fits = function () { return collapse.scrollWidth <= collapse.clientWidth + 1; };
+    if (fits()) return;
+    more.hidden = false;
+    // Table menus go first, the last one first; the fixed entries (calendar, reports, settings) last.
+    var order = entries.filter(function (li) { return !li.hasAttribute("data-nav-keep"); }).reverse()
+      .concat(entries.filter(function (li) { return li.hasAttribute("data-nav-keep"); }).reverse());
+    var moved = [];
+    for (var i = 0; i < order.length && !fits(); i++) {
+      order[i].hidden = true;
+      moved.unshift(order[i]);
+    }
+    entries.forEach(function (li) {
+      if (moved.indexOf(li) >= 0) moreEntry(li).forEach(function (item) { menu.appendChild(item); });
+    });
+  }
+  var fitTimer = null;
+  window.addEventListener("resize", function () {
+    clearTimeout(fitTimer);
+    fitTimer = setTimeout(fitMenu, 100);
+  });
+  document.addEventListener("DOMContentLoaded", fitMenu);
+
+  /* -- pinned grid columns ------------------------------------------------------------------- */
+  // The columns up to the pressed pin (by default: the selection, № and the first column) stay in
+  // place while the table scrolls sideways; remembered per table in this browser.
+  var PHONE = window.matchMedia("(max-width: 767.98px)");
+  function pinnedCount(table) {
+    var stored = null;
+    try { stored = window.localStorage.getItem("kt-pin:" + table.dataset.table); } catch (e) { /* private mode */ }
+    return stored === null ? 3 : parseInt(stored, 10) || 0;
+  }
+  function applyPins(table) {
+    var n = PHONE.matches ? 0 : pinnedCount(table);
+    var head = table.tHead && table.tHead.rows[0];
+    if (!head) return;
+    var lefts = [], left = 0;
+    Array.prototype.forEach.call(head.cells, function (c) { lefts.push(left); left += c.getBoundingClientRect().width; });
+    Array.prototype.forEach.call(table.rows, function (tr) {
+      if (tr.cells.length !== head.cells.length) return;
+      Array.prototype.forEach.call(tr.cells, function (c, i) {
+        var on = i < n;
+        c.classList.toggle("kt-pinned", on);
+        c.style.left = on ? lefts[i] + "px" : "";
+      });
+    });
+    table.querySelectorAll("[data-pin]").forEach(function (b) {
+      b.setAttribute("aria-pressed", String(parseInt(b.dataset.pin, 10) === n));
+    });
+  }
+  function initPins(root) {
+    (root.querySelectorAll ? root : document).querySelectorAll("table[data-table]").forEach(applyPins);
+  }
+  document.addEventListener("click", function (e) {
+    var pin = e.target.closest ? e.target.closest("[data-pin]") : null;
+    if (!pin) return;
+    var table = pin.closest("table[data-table]");
+    var n = parseInt(pin.dataset.pin, 10);
+    if (pinnedCount(table) === n) n = 0;
+    try { window.localStorage.setItem("kt-pin:" + table.dataset.table, String(n)); } catch (err) { /* private mode */ }
+    applyPins(table);
+  });
+  window.addEventListener("resize", function () { initPins(document); });
+
+  /* -- the keyboard: «/» searches, ↑ ↓ and Enter walk the grid, Esc closes an open form ------ */
+  function typing(el) {
+    return el && (el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName));
+  }
+  function gridRows() {
+    var grid = document.querySelector("[data-testid=grid]");
+    return grid ? Array.prototype.filter.call(grid.tBodies[0].rows, function (r) {
+      return r.querySelector("input[name=ids]");
+    }) : [];
+  }
+  document.addEventListener("keydown", function (e) {
+    if (e.ctrlKey || e.metaKey || e.altKey || e.defaultPrevented) return;
+    if (e.key === "Escape") {
+      // An open row form of the card: «Отмена» for an edit, folded up for a new row.
+      var cancel = document.querySelector("[data-testid=edit-row-form] button[hx-get]");
+      var open = document.querySelector(".collapse.show > form[hx-post]");
+      if (cancel) { e.preventDefault(); cancel.click(); }
+      else if (open && window.bootstrap) { e.preventDefault(); bootstrap.Collapse.getOrCreateInstance(open.parentElement).hide(); }
+      return;
+    }
+    if (typing(e.target)) return;
+    if (e.key === "/") {
+      var search = document.querySelector("#search-form input[name=q]") ||
+        document.querySelector("[data-testid=global-search] input[name=q]");
+      if (search && search.offsetParent !== null) { e.preventDefault(); search.focus(); search.select(); }
+      return;
+    }
+    var rows = gridRows();
+    if (!rows.length) return;
+    var current = rows.findIndex(function (r) { return r.classList.contains("kt-current"); });
+    if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+      e.preventDefault();
+      var next = current < 0 ? 0 : Math.max(0, Math.min(rows.length - 1, current + (e.key === "ArrowDown" ? 1 : -1)));
+      if (current >= 0) { rows[current].classList.remove("kt-current", "table-active"); rows[current].removeAttribute("aria-current"); }
+      rows[next].classList.add("kt-current", "table-active");
+      rows[next].setAttribute("aria-current", "true");
+      rows[next].scrollIntoView({ block: "nearest" });
+    } else if (e.key === "Enter" && current >= 0) {
+      var link = rows[current].querySelector("td:nth-child(2) a");
+      if (link) { e.preventDefault(); link.click(); }
+    }
+  });
+
+  /* -- the grid's column filters ------------------------------------------------------------ */
+  // The boxes sit in the table, inside the selection form, and belong to #quick-form through their
+  // form attribute: their events never reach that form, and with several text boxes and no submit
+  // button Enter submits nothing. A change or Enter sends the form once per distinct query.
+  function quickFilterForm(el) {
+    return el && el.form && el.form.id === "quick-form" ? el.form : null;
+  }
+  function applyQuickFilter(form) {
+    if (!window.htmx) return form.submit();
+    var query = new URLSearchParams(new FormData(form)).toString();
+    if (form.dataset.sent === query) return;
+    form.dataset.sent = query;
+    htmx.trigger(form, "kt:quick-filter");
+  }
+  document.addEventListener("change", function (e) {
+    var form = quickFilterForm(e.target);
+    if (form) applyQuickFilter(form);
+  });
+  document.addEventListener("keydown", function (e) {
+    var form = e.key === "Enter" ? quickFilterForm(e.target) : null;
+    if (!form) return;
+    e.preventDefault();
+    applyQuickFilter(form);
+  });
+
+  /* -- a done work row may not be dated in the future (decision 0008): warned before saving --- */
+  function warnFutureDone(form) {
+    var date = form.querySelector("input[type=date][name$='client_work-date']");
+    var done = form.querySelector("input[type=checkbox][name$='client_work-done']");
+    if (!date || !done) return;
+    var now = new Date();
+    var today = now.getFullYear() + "-" + String(now.getMonth() + 1).padStart(2, "0") + "-" +
+      String(now.getDate()).padStart(2, "0");
+    var warning = form.querySelector("[data-future-done]");
+    var show = done.checked && date.value > today;
+    if (show && !warning) {
+      warning = document.createElement("div");
+      warning.className = "form-text text-danger";
+      warning.setAttribute("data-future-done", "");
+      warning.setAttribute("role", "alert");
+      warning.textContent = document.body.dataset.futureDone;
+      date.insertAdjacentElement("afterend", warning);
+    } else if (!show && warning) {
+      warning.remove();
+    }
+  }
+  document.addEventListener("change", function (e) {
+    if (e.target.form) warnFutureDone(e.target.form);
+  });
+
+  /* -- bulk edit: changing a field's value ticks the field ---------------------------------- */
+  function tickBulkField(e) {
+    var row = e.target.closest ? e.target.closest(".bulk-field") : null;
+    if (!row || e.target.name === "set") return;
+    var box = row.querySelector("input[name=set]");
+    if (box) box.checked = true;
+  }
+  document.addEventListener("input", tickBulkField);
+  document.addEventListener("change", tickBulkField);
+
   /* -- what inline handlers used to do (the Content-Security-Policy allows no inline script) -- */
   // <form data-confirm="…">: ask before submitting.
   document.addEventListener("submit", function (e) {
@@ -226,12 +429,16 @@
   });
 
   function init(root) {
+    initPins(document);
     initSelection(root || document);
     initFilters();
     initPickers(root || document);
   }
   document.addEventListener("DOMContentLoaded", function () { init(document); });
-  document.addEventListener("htmx:afterSettle", function (e) { init(e.target); });
+  document.addEventListener("htmx:afterSettle", function (e) {
+    init(e.target);
+    if (e.target.closest && e.target.closest("[data-nav-overflow]")) fitMenu();
+  });
 
   /* -- a partial request that failed says so instead of doing nothing ---------------------- */
   function showRequestError(text) {
