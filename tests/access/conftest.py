@@ -149,6 +149,7 @@ def dump() -> str:
     from kartoteka.grids.models import ColumnPreference, SavedView
     from kartoteka.imports.models import ImportBatch, ImportTemplate
     from kartoteka.notifications.models import Notification, NotificationSettings, Reminder
+    from kartoteka.sms.models import SmsSettings
     from kartoteka.tables.modelfactory import model_for
     from kartoteka.tables.models import Category, Field
     from kartoteka.webforms.models import WebForm, WebFormSubmission
@@ -175,6 +176,7 @@ def dump() -> str:
         WebForm,
         WebFormSubmission,
         Webhook,
+        SmsSettings,
     ):
         parts[model.__name__] = list(model.objects.order_by("pk").values())
     parts["groups"] = list(Group.objects.order_by("pk").values_list("pk", "name"))

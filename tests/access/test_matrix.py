@@ -1340,6 +1340,16 @@ MATRIX: list[Row] = [
         E(own=403, peer=403, no_table=403, hidden=403, read_only=403),
         write=True,
     ),
+    # -- the SMS gateway's settings (administrators) -----------------------------------------------
+    Row("sms:settings", "SMS settings", "GET", lambda c: ("/settings/sms/", {}), ADMIN_ONLY),
+    Row(
+        "sms:settings",
+        "save SMS settings",
+        "POST",
+        lambda c: ("/settings/sms/", {"backend": "console", "api_key": "k"}),
+        E(own=403, peer=403, no_table=403, hidden=403, read_only=403),
+        write=True,
+    ),
 ]
 
 

@@ -18,5 +18,6 @@ urlpatterns = [
     path("", include("kartoteka.imports.urls")),
     path("settings/access/", include("kartoteka.access.urls")),
     path("settings/users/", include("kartoteka.accounts.urls")),
+    path("settings/sms/", include("kartoteka.sms.urls")),
     path("", include("kartoteka.web.urls")),
 ]
