@@ -148,6 +148,7 @@ def dump() -> str:
     from kartoteka.calendar.models import CalendarFeed
     from kartoteka.grids.models import ColumnPreference, SavedView
     from kartoteka.imports.models import ImportBatch, ImportTemplate
+    from kartoteka.mailings.models import Campaign, OptOut, Recipient
     from kartoteka.notifications.models import Notification, NotificationSettings, Reminder
     from kartoteka.sms.models import SmsSettings
     from kartoteka.tables.modelfactory import model_for
@@ -177,6 +178,9 @@ def dump() -> str:
         WebFormSubmission,
         Webhook,
         SmsSettings,
+        Campaign,
+        Recipient,
+        OptOut,
     ):
         parts[model.__name__] = list(model.objects.order_by("pk").values())
     parts["groups"] = list(Group.objects.order_by("pk").values_list("pk", "name"))

@@ -306,6 +306,36 @@ def _webhook(ctx: Ctx) -> int:
     ).pk
 
 
+def _campaign(ctx: Ctx) -> int:
+    """The administrator's draft campaign to the subject's client (others: «not found»)."""
+    from kartoteka.mailings.models import Campaign
+    from kartoteka.tables.models import Table
+
+    return Campaign.objects.create(
+        name="Прайс",
+        table=Table.objects.get(key="counterparties"),
+        address_field="email",
+        subject="Прайс",
+        body="Здравствуйте, {{ record.name }}",
+        record_ids=[ctx.cp],
+        created_by=ctx.world.admin,
+    ).pk
+
+
+def _unsubscribe_token(ctx: Ctx) -> str:
+    from kartoteka.mailings.messages import unsubscribe_token
+    from kartoteka.mailings.models import Recipient
+
+    recipient = Recipient.objects.create(
+        campaign_id=_campaign(ctx), record_id=ctx.cp, address="x@example.ru", state="sent"
+    )
+    return unsubscribe_token(recipient.pk)
+
+
+#: A campaign is its author's (here the administrator's): «not found» to everyone else.
+_NOT_HIS = E(own=404, peer=404, no_table=404, hidden=404, read_only=404)
+
+
 # -- employees' log-ins -------------------------------------------------------------------------
 #: Refused to everyone but the administrator (pages: 403, the API: 401 without a log-in).
 _STAFF_403 = {"own": 403, "peer": 403, "no_table": 403, "hidden": 403, "read_only": 403}
@@ -1338,6 +1368,99 @@ MATRIX: list[Row] = [
         "POST",
         lambda c: (f"/integrations/webhooks/{_webhook(c)}/delete/", {}),
         E(own=403, peer=403, no_table=403, hidden=403, read_only=403),
+        write=True,
+    ),
+    # -- campaigns («Рассылки»): the author's and the administrators'; unsubscribe is public -------
+    Row("mailings:list", "campaigns", "GET", lambda c: ("/mailings/", {}), E()),
+    Row(
+        "mailings:new",
+        "new campaign",
+        "GET",
+        lambda c: ("/mailings/new/", {"table": "counterparties"}),
+        E(no_table=404),
+    ),
+    Row(
+        "mailings:new",
+        "create a campaign to his client",
+        "POST",
+        lambda c: (
+            "/mailings/new/?table=counterparties",
+            {"name": "П", "channel": "email", "subject": "Т", "body": "Б", "ids": str(c.cp)},
+        ),
+        E(no_table=404),
+        write=True,
+    ),
+    Row(
+        "mailings:detail",
+        "the administrator's campaign",
+        "GET",
+        lambda c: (f"/mailings/{_campaign(c)}/", {}),
+        _NOT_HIS,
+    ),
+    Row(
+        "mailings:progress",
+        "its progress",
+        "GET",
+        lambda c: (f"/mailings/{_campaign(c)}/progress/", {}),
+        _NOT_HIS,
+    ),
+    Row(
+        "mailings:preview",
+        "its preview",
+        "GET",
+        lambda c: (f"/mailings/{_campaign(c)}/preview/", {}),
+        _NOT_HIS,
+    ),
+    Row(
+        "mailings:failures",
+        "its failures (CSV)",
+        "GET",
+        lambda c: (f"/mailings/{_campaign(c)}/failures.csv", {}),
+        _NOT_HIS,
+    ),
+    Row(
+        "mailings:act",
+        "start it",
+        "POST",
+        lambda c: (f"/mailings/{_campaign(c)}/start/", {}),
+        _NOT_HIS,
+        write=True,
+    ),
+    Row(
+        "mailings:act",
+        "cancel it",
+        "POST",
+        lambda c: (f"/mailings/{_campaign(c)}/cancel/", {}),
+        _NOT_HIS,
+        write=True,
+    ),
+    Row(
+        "mailings:test",
+        "test it to self",
+        "POST",
+        lambda c: (f"/mailings/{_campaign(c)}/test/", {}),
+        _NOT_HIS,
+    ),
+    Row(
+        "mailings:card",
+        "the card's block",
+        "GET",
+        lambda c: (f"/mailings/card/counterparties/{c.cp}/", {}),
+        E(no_table=404),
+    ),
+    Row(
+        "mailing_unsubscribe",
+        "the unsubscribe page",
+        "GET",
+        lambda c: (f"/m/u/{_unsubscribe_token(c)}/", {}),
+        E(anonymous=OK),
+    ),
+    Row(
+        "mailing_unsubscribe",
+        "unsubscribe (one click)",
+        "POST",
+        lambda c: (f"/m/u/{_unsubscribe_token(c)}/", {"List-Unsubscribe": "One-Click"}),
+        E(anonymous=OK),
         write=True,
     ),
     # -- the SMS gateway's settings (administrators) -----------------------------------------------

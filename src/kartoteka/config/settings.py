@@ -115,6 +115,7 @@ INSTALLED_APPS = [
     "kartoteka.webhooks",
     "kartoteka.api",
     "kartoteka.sms",
+    "kartoteka.mailings",
 ]
 
 MIDDLEWARE = [
