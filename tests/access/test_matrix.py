@@ -297,6 +297,31 @@ def _webform(ctx: Ctx) -> Any:
     )
 
 
+def _doctemplate(ctx: Ctx) -> Any:
+    from kartoteka.core.actor import Actor
+    from kartoteka.documents.models import DocumentTemplate
+    from kartoteka.documents.services import save_template
+    from kartoteka.tables.models import Table
+
+    found = DocumentTemplate.objects.first()
+    if found is not None:
+        return found
+    return save_template(
+        Actor.for_user(ctx.world.admin),
+        Table.objects.get(key="counterparties"),
+        name="Письмо",
+        body="<p>{{ record.name }} {{ record.inn }}</p>",
+    )
+
+
+def _gendoc(ctx: Ctx) -> int:
+    from kartoteka.core.actor import Actor
+    from kartoteka.documents.services import generate_document
+
+    doc = generate_document(Actor.for_user(ctx.world.admin), _doctemplate(ctx), ctx.cp, "html")
+    return doc.pk
+
+
 def _webhook(ctx: Ctx) -> int:
     from kartoteka.tables.models import Table
     from kartoteka.webhooks.models import Webhook
@@ -805,6 +830,78 @@ MATRIX: list[Row] = [
         "GET",
         lambda c: (f"/documents/invoices/{c.target.invoice.pk}/pdf/", {}),
         E(peer=404, no_table=404, read_only=403),
+    ),
+    # -- document templates (administrators) and documents of a record --------------------------
+    Row(
+        "doctemplates:list", "templates", "GET", lambda c: ("/settings/documents/", {}), ADMIN_ONLY
+    ),
+    Row(
+        "doctemplates:list",
+        "add a template",
+        "POST",
+        lambda c: (
+            "/settings/documents/",
+            {"table": "counterparties", "name": "КП", "body": "<p>{{ record.name }}</p>"},
+        ),
+        E(admin=ANY, own=403, peer=403, no_table=403, hidden=403, read_only=403),
+        write=True,
+    ),
+    Row(
+        "doctemplates:reference",
+        "placeholders",
+        "GET",
+        lambda c: ("/settings/documents/reference/", {"table": "counterparties"}),
+        ADMIN_ONLY,
+    ),
+    Row(
+        "doctemplates:edit",
+        "a template",
+        "GET",
+        lambda c: (f"/settings/documents/{_doctemplate(c).pk}/", {}),
+        ADMIN_ONLY,
+    ),
+    Row(
+        "doctemplates:preview",
+        "preview",
+        "POST",
+        lambda c: (
+            f"/settings/documents/{_doctemplate(c).pk}/preview/",
+            {"body": "<p>{{ record.name }}</p>", "record": str(c.cp)},
+        ),
+        ADMIN_ONLY,
+    ),
+    Row(
+        "doctemplates:delete",
+        "delete a template",
+        "POST",
+        lambda c: (f"/settings/documents/{_doctemplate(c).pk}/delete/", {}),
+        E(admin=ANY, own=403, peer=403, no_table=403, hidden=403, read_only=403),
+        write=True,
+    ),
+    Row(
+        "doctemplates:generate",
+        "documents of a record",
+        "GET",
+        lambda c: (f"/records/counterparties/{c.cp}/documents/", {}),
+        RECORD_READ,
+        marker=True,
+    ),
+    Row(
+        "doctemplates:generate",
+        "make a document",
+        "POST",
+        lambda c: (
+            f"/records/counterparties/{c.cp}/documents/",
+            {"template": str(_doctemplate(c).pk), "format": "html"},
+        ),
+        RECORD_READ,
+    ),
+    Row(
+        "doctemplates:download",
+        "a kept document",
+        "GET",
+        lambda c: (f"/records/documents/{_gendoc(c)}/", {}),
+        E(peer=404, no_table=404, hidden=404),
     ),
     # -- reports -------------------------------------------------------------------------------
     Row("reports:index", "reports", "GET", lambda c: ("/reports/", {}), E()),

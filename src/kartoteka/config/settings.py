@@ -116,6 +116,7 @@ INSTALLED_APPS = [
     "kartoteka.api",
     "kartoteka.sms",
     "kartoteka.mailings",
+    "kartoteka.documents",
 ]
 
 MIDDLEWARE = [

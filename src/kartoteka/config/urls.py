@@ -22,5 +22,6 @@ urlpatterns = [
     path("settings/sms/", include("kartoteka.sms.urls")),
     path("mailings/", include("kartoteka.mailings.urls")),
     path("m/u/", include(public_mailings)),
+    path("", include("kartoteka.documents.urls")),
     path("", include("kartoteka.web.urls")),
 ]

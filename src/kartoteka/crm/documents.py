@@ -35,22 +35,9 @@ from kartoteka.crm.money_words import amount_in_words
 from kartoteka.records import selectors
 from kartoteka.tables.fieldtypes.numbers import format_decimal
 from kartoteka.tables.fieldtypes.phone import format_phone
+from kartoteka.templating.helpers import initials, long_date, short_date
 
 TEMPLATE = "crm/invoice.html"
-MONTHS = (
-    "января",
-    "февраля",
-    "марта",
-    "апреля",
-    "мая",
-    "июня",
-    "июля",
-    "августа",
-    "сентября",
-    "октября",
-    "ноября",
-    "декабря",
-)
 _UNSAFE_FILENAME = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
 
 
@@ -66,23 +53,6 @@ def quantity_text(value: Decimal | None) -> str:
     exponent = Decimal(value).normalize().as_tuple().exponent
     places = max(0, -exponent) if isinstance(exponent, int) else 0
     return format_decimal(Decimal(value), places)
-
-
-def short_date(value: dt.date | None) -> str:
-    return value.strftime("%d.%m.%Y") if value else ""
-
-
-def long_date(value: dt.date) -> str:
-    """``15 января 2026 г.`` — the date as an invoice title writes it."""
-    return f"{value.day} {MONTHS[value.month - 1]} {value.year} г."
-
-
-def initials(full_name: str | None) -> str:
-    """«Орлов Сергей Петрович» → «Орлов С. П.»; other shapes are kept as written."""
-    parts = (full_name or "").split()
-    if len(parts) not in (2, 3):
-        return (full_name or "").strip()
-    return " ".join([parts[0], *(f"{p[0]}." for p in parts[1:])])
 
 
 def percent_text(value: Decimal) -> str:

@@ -398,33 +398,7 @@ def _check_zip(source: str | bytes) -> str:
                 raise ImportFileError(
                     _("Файл — zip-архив, но не таблица XLSX или ODS (нет листов внутри).")
                 )
-            total = 0
-            for info in infos:
-                if info.flag_bits & 0x1:
-                    raise ImportFileError(
-                        _("Файл защищён паролем — снимите защиту и загрузите снова.")
-                    )
-                total += info.file_size
-                ratio = info.file_size / max(info.compress_size, 1)
-                if total > MAX_UNPACKED_BYTES or (ratio > MAX_RATIO and info.file_size > 10**7):
-                    raise ImportFileError(
-                        _(
-                            "Файл распаковывается в %(size)s МБ — это не похоже на обычную "
-                            "таблицу (возможно, «zip-бомба»); загрузка отклонена."
-                        )
-                        % {"size": max(total, info.file_size) // 2**20}
-                    )
-            for info in infos:
-                if info.filename.endswith((".xml", ".rels")):
-                    with archive.open(info) as part:
-                        start = part.read(4096)
-                    if b"<!DOCTYPE" in start.upper() or b"<!ENTITY" in start.upper():
-                        raise ImportFileError(
-                            _(
-                                "Файл содержит XML с объявлением сущностей (возможна "
-                                "«XML-бомба»); загрузка отклонена."
-                            )
-                        )
+            check_archive_parts(archive)
             # What calamine would hold, before it holds it (dimensions, repeated rows …).
             if kind == "xlsx":
                 limits.check_xlsx(archive)
@@ -437,6 +411,38 @@ def _check_zip(source: str | bytes) -> str:
                 _("Архив файла повреждён — это не таблица XLSX или ODS.")
             ) from exc
     return kind
+
+
+def check_archive_parts(archive: zipfile.ZipFile) -> None:
+    """Refuse an Office archive (XLSX, ODS, DOCX) that is password-protected, unpacks to far
+    more than it weighs («zip-бомба») or declares XML entities («XML-бомба»), before anything
+    reads it: ``ImportFileError`` says which."""
+    infos = archive.infolist()
+    total = 0
+    for info in infos:
+        if info.flag_bits & 0x1:
+            raise ImportFileError(_("Файл защищён паролем — снимите защиту и загрузите снова."))
+        total += info.file_size
+        ratio = info.file_size / max(info.compress_size, 1)
+        if total > MAX_UNPACKED_BYTES or (ratio > MAX_RATIO and info.file_size > 10**7):
+            raise ImportFileError(
+                _(
+                    "Файл распаковывается в %(size)s МБ — это не похоже на обычную "
+                    "таблицу (возможно, «zip-бомба»); загрузка отклонена."
+                )
+                % {"size": max(total, info.file_size) // 2**20}
+            )
+    for info in infos:
+        if info.filename.endswith((".xml", ".rels")):
+            with archive.open(info) as part:
+                start = part.read(4096)
+            if b"<!DOCTYPE" in start.upper() or b"<!ENTITY" in start.upper():
+                raise ImportFileError(
+                    _(
+                        "Файл содержит XML с объявлением сущностей (возможна "
+                        "«XML-бомба»); загрузка отклонена."
+                    )
+                )
 
 
 def _check_ole(head: bytes, source: str | bytes) -> str:
