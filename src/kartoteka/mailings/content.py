@@ -1,62 +1,46 @@
-"""A campaign's subject and body as templates: ``{{ record.contact_name }}`` and the like.
-
-The document templates' engine (``kartoteka.templating``) is meant to render these; until it is
-in this tree, this module is the adapter with the same shape — :func:`render` and :func:`check`
-over Jinja2's sandbox, the record given as the values its author may see (hidden fields are
-not in it). Only the two functions are used elsewhere, so the swap is local.
+"""A campaign's subject and body are templates of the document templates' engine
+(:mod:`kartoteka.templating`): ``{{ record.contact_name }}``, ``{{ amount|words }}`` and the
+other Russian helpers, in the same sandbox. The record is given as the campaign's author sees
+it (his field rights), with ``company``, ``user`` (the author) and ``today`` beside it, and
+``campaign`` and ``unsubscribe_url``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateError
-from jinja2.sandbox import SandboxedEnvironment
-
 from kartoteka.core.actor import Actor
-from kartoteka.records.selectors import mask_hidden
-from kartoteka.tables.modelfactory import fields_of
 from kartoteka.tables.models import Table
+from kartoteka.templating import TemplateRefused, base_context, sample_context
+from kartoteka.templating import check as check_template
+from kartoteka.templating import record_context as record_bag
+from kartoteka.templating import render as render_template
 
-_html = SandboxedEnvironment(autoescape=True, undefined=StrictUndefined)
-_text = SandboxedEnvironment(autoescape=False, undefined=StrictUndefined)
+#: A template that does not compile or fails for one record (its text is for people).
+ContentError = TemplateRefused
+
+SAMPLE_EXTRA = {
+    "campaign": {"id": 1, "name": "Пример"},
+    "unsubscribe_url": "https://crm.example/m/u/token/",
+}
 
 
-class ContentError(ValueError):
-    """A template that does not compile or fails for one record; the text is for people."""
+def record_context(actor: Actor, table: Table, record: Any) -> Any:
+    """The record as ``actor`` sees it (fields hidden from him are not in it)."""
+    return record_bag(table, record, actor)
 
 
-def record_context(actor: Actor, table: Table, record: Any) -> dict[str, Any]:
-    """The record as its displayed values, keyed by field key (``id`` too); fields hidden from
-    ``actor`` are left out."""
-    record = mask_hidden(actor, table, record)
-    values: dict[str, Any] = {"id": record.pk}
-    from kartoteka.access import rights
-
-    hidden = rights.hidden_keys(actor, table)
-    for field in fields_of(table):
-        if field.key in hidden:
-            continue
-        value = getattr(record, field.key, None)
-        values[field.key] = "" if value in (None, "") else field.field_type.display(field, value)
-    return values
+def names(actor: Actor) -> dict[str, Any]:
+    """``company``, ``user`` and ``today`` for a campaign of ``actor``."""
+    return base_context(actor.user)
 
 
 def render(source: str, context: dict[str, Any], *, html: bool = False) -> str:
-    """``source`` rendered with ``context``; :class:`ContentError` with the reason otherwise."""
-    env = _html if html else _text
-    try:
-        return env.from_string(source).render(context)
-    except TemplateError as exc:
-        raise ContentError(str(exc)) from None
-    except Exception as exc:  # a helper that fails for one record's values
-        raise ContentError(f"{type(exc).__name__}: {exc}") from None
+    """``source`` filled from ``context``; :class:`ContentError` with the reason otherwise."""
+    return render_template(source, context, html=html)
 
 
-def check(source: str) -> str:
-    """``""`` when ``source`` compiles, the syntax error otherwise."""
-    try:
-        _text.parse(source)
-    except TemplateError as exc:
-        return str(exc)
-    return ""
+def check(source: str, table: Table, *, html: bool = False) -> str:
+    """``""`` when ``source`` is a good template for ``table``, its problems otherwise."""
+    problems = check_template(source, sample_context(table, **SAMPLE_EXTRA), html=html)
+    return "; ".join(str(p) for p in problems[:5])

@@ -42,8 +42,12 @@ def unsubscribe_url(recipient_id: int) -> str:
     return (settings.KARTOTEKA_BASE_URL or "http://localhost:8000") + path
 
 
-def context(campaign: Campaign, record: dict[str, Any], recipient_id: int) -> dict[str, Any]:
+def context(campaign: Campaign, record: Any, recipient_id: int) -> dict[str, Any]:
+    from kartoteka.mailings.audience import author
+    from kartoteka.mailings.content import names
+
     return {
+        **names(author(campaign)),
         "record": record,
         "campaign": {"id": campaign.pk, "name": campaign.name},
         "unsubscribe_url": unsubscribe_url(recipient_id),

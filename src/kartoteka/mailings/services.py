@@ -63,7 +63,7 @@ def create_campaign(actor: Actor, table: Table, values: dict[str, Any]) -> Campa
             _("В таблице нет поля с адресом для этого канала."), code="no_address_field"
         )
     for name in ("subject", "body"):
-        error = check(values.get(name) or "")
+        error = check(values.get(name) or "", table, html=name == "body" and channel == EMAIL)
         if error:
             raise CampaignError(_("Ошибка в шаблоне: %(e)s") % {"e": error}, code="template")
     if not (values.get("body") or "").strip():
