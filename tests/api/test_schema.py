@@ -19,6 +19,12 @@ PATHS = {
     "/api/v1/reports/funnel/": {"get"},
     "/api/v1/users/": {"get", "post"},
     "/api/v1/users/{id}/disable/": {"post"},
+    "/api/v1/mailings/": {"get", "post"},
+    "/api/v1/mailings/{id}/": {"get"},
+    "/api/v1/mailings/{id}/start/": {"post"},
+    "/api/v1/mailings/{id}/pause/": {"post"},
+    "/api/v1/mailings/{id}/resume/": {"post"},
+    "/api/v1/mailings/{id}/cancel/": {"post"},
 }
 
 
