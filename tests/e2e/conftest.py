@@ -72,6 +72,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     e2e_db = f"kartoteka_e2e_{os.getpid()}"
     if pg_url.startswith("postgres"):
         env["DATABASE_URL"] = _postgres_database(pg_url, e2e_db)
+    # Outgoing mail goes to a port of loopback a test may listen on (tests/e2e/test_mailings.py).
+    env.update(EMAIL_HOST="127.0.0.1", EMAIL_PORT=str(_free_port()))
     port = _free_port()
     run = lambda *a: subprocess.run(  # noqa: E731
         [sys.executable, "-m", "kartoteka.cli", *a],

@@ -7,6 +7,7 @@ gets «not found». Starting writes the recipient rows and enqueues the job afte
 from __future__ import annotations
 
 import contextlib
+import smtplib
 from typing import Any
 
 from django.db import transaction
@@ -199,7 +200,12 @@ def send_test(actor: Actor, pk: int, record_id: int | None = None, phone: str = 
                 raise CampaignError(_("В вашей учётной записи нет e-mail."), code="no_email")
             message = messages.email_message(campaign, ctx, to)
             message.subject = "[тест] " + message.subject
-            message.send()
+            try:
+                message.send()
+            except (OSError, smtplib.SMTPException) as exc:
+                raise CampaignError(
+                    _("Почтовый сервер не принял письмо: %(e)s") % {"e": exc}, code="smtp"
+                ) from None
             return to
         from kartoteka.sms import send_sms
         from kartoteka.sms.gateway import config
