@@ -7,6 +7,7 @@ it (his field rights), with ``company``, ``user`` (the author) and ``today`` bes
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from kartoteka.core.actor import Actor
@@ -25,9 +26,27 @@ SAMPLE_EXTRA = {
 }
 
 
-def record_context(actor: Actor, table: Table, record: Any) -> Any:
-    """The record as ``actor`` sees it (fields hidden from him are not in it)."""
-    return record_bag(table, record, actor)
+def record_context(actor: Actor, table: Table, record: Any, *, subtables: bool = True) -> Any:
+    """The record (loaded by the caller through the selectors, as ``actor``) as ``actor`` sees
+    it: fields hidden from him are empty. ``subtables=False`` leaves the subtables' rows out —
+    a query per subtable and record that a campaign whose templates never name them (most do
+    not) need not pay for each recipient."""
+    if subtables:
+        return record_bag(table, record, actor)
+    # The engine's own builder of a record's bag, without the subtables (its public
+    # record_context always loads them).
+    from kartoteka.templating.context import LINK_DEPTH, _bag
+
+    return _bag(actor, table, record, LINK_DEPTH, "record", subtables=False)
+
+
+def uses_subtables(table: Table, *sources: str) -> bool:
+    """Whether any of the templates names a subtable of ``table`` (``record.invoices``)."""
+    from kartoteka.records.selectors import subtables_of
+
+    keys = [link.table.key for link in subtables_of(table)]
+    text = "\n".join(sources)
+    return any(re.search(rf"\b{re.escape(key)}\b", text) for key in keys)
 
 
 def names(actor: Actor) -> dict[str, Any]:

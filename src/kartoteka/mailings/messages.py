@@ -42,12 +42,18 @@ def unsubscribe_url(recipient_id: int) -> str:
     return (settings.KARTOTEKA_BASE_URL or "http://localhost:8000") + path
 
 
-def context(campaign: Campaign, record: Any, recipient_id: int) -> dict[str, Any]:
-    from kartoteka.mailings.audience import author
-    from kartoteka.mailings.content import names
+def context(
+    campaign: Campaign, record: Any, recipient_id: int, common: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The names a campaign's templates see; ``common`` (``company``, ``user``, ``today``) may
+    be given once for a whole run."""
+    if common is None:
+        from kartoteka.mailings.audience import author
+        from kartoteka.mailings.content import names
 
+        common = names(author(campaign))
     return {
-        **names(author(campaign)),
+        **common,
         "record": record,
         "campaign": {"id": campaign.pk, "name": campaign.name},
         "unsubscribe_url": unsubscribe_url(recipient_id),

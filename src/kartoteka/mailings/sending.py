@@ -38,7 +38,7 @@ from kartoteka.core import leases
 from kartoteka.core.exceptions import NotFound
 from kartoteka.mailings import messages
 from kartoteka.mailings.audience import NO_MAILING_FIELD, author
-from kartoteka.mailings.content import ContentError, record_context
+from kartoteka.mailings.content import ContentError, names, record_context, uses_subtables
 from kartoteka.mailings.models import EMAIL, Campaign, OptOut, Recipient
 from kartoteka.records.selectors import base_queryset
 from kartoteka.sms import gateway
@@ -121,6 +121,8 @@ class Sender:
         self.connection: Any = None
         self.sms = gateway.config() if campaign.channel != EMAIL else None
         self.flag = any(f.key == NO_MAILING_FIELD for f in fields_of(campaign.table))
+        self.common = names(self.actor)
+        self.subtables = uses_subtables(campaign.table, campaign.subject, campaign.body)
 
     def close(self) -> None:
         if self.connection is not None:
@@ -145,13 +147,14 @@ class Sender:
         if self.flag and getattr(row, NO_MAILING_FIELD, False):
             record(recipient, Recipient.SKIPPED, "no_mailing")
             return Recipient.SKIPPED
-        if OptOut.objects.filter(channel=campaign.channel, address=recipient.address.lower()):
+        if OptOut.objects.filter(
+            channel=campaign.channel, address=recipient.address.lower()
+        ).exists():
             record(recipient, Recipient.SKIPPED, "unsubscribed")
             return Recipient.SKIPPED
         try:
-            ctx = messages.context(
-                campaign, record_context(self.actor, campaign.table, row), recipient.pk
-            )
+            bag = record_context(self.actor, campaign.table, row, subtables=self.subtables)
+            ctx = messages.context(campaign, bag, recipient.pk, self.common)
             if campaign.channel == EMAIL:
                 return self._email(recipient, ctx, now)
             return self._sms(recipient, ctx, now)
