@@ -37,6 +37,7 @@ from kartoteka.grids.services import view_conditions
 from kartoteka.notifications.models import Reminder, ReminderFiring
 from kartoteka.notifications.services import Message, notify_each
 from kartoteka.records.selectors import Condition, base_queryset, list_records
+from kartoteka.sms.reminders import send_copies as send_sms_copies
 from kartoteka.tables.modelfactory import fields_of
 from kartoteka.tables.models import Table
 
@@ -172,12 +173,14 @@ def fire(reminder: Reminder, record: Any, moment: dt.datetime, now: dt.datetime)
             ReminderFiring.objects.create(
                 reminder=reminder, record_id=record.pk, moment=moment, fired_at=now
             )
+            messages = messages_for(reminder, record)
             notify_each(
-                messages_for(reminder, record),
+                messages,
                 in_app=reminder.in_app,
                 email=True if reminder.by_email else (None if reminder.in_app else False),
                 now=now,
             )
+            send_sms_copies(reminder, messages)
     except IntegrityError:
         return False
     return True

@@ -31,3 +31,13 @@ class SmsSettings(models.Model):
         _("текст об отказе от рассылки"), max_length=100, blank=True, default=""
     )
     updated_at = models.DateTimeField(auto_now=True)
+
+
+class ReminderSms(models.Model):
+    """A reminder's SMS channel: its messages also go by SMS to the phone in each recipient's
+    «Сотрудники» record (kept here, beside the gateway, rather than on the reminder)."""
+
+    reminder = models.OneToOneField(
+        "notifications.Reminder", on_delete=models.CASCADE, related_name="sms"
+    )
+    enabled = models.BooleanField(_("по SMS"), default=False)
