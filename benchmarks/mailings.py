@@ -72,7 +72,8 @@ def main() -> int:
         for first in range(0, n, 5000):
             rows = []
             for i in range(first, min(n, first + 5000)):
-                email = "" if i % 97 == 0 else f"client{i - (i % 501 == 0)}@firma{i % 1000}.ru"
+                j = i - (i % 501 == 0)  # now and then the previous client's address again
+                email = "" if i % 97 == 0 else f"client{j}@firma{j % 1000}.ru"
                 rows.append({"name": f"Клиент {i}", "email": email, "no_mailing": i % 89 == 0})
             create_records(system, table, rows)
         made = time.perf_counter() - start

@@ -248,3 +248,14 @@ def test_russian_helpers_fill_the_body(admin, smtp):
     c = campaign(admin, [rows[0].pk], body="{{ 1250 | amount_words }}")
     shown = preview(admin, c.pk)
     assert "Одна тысяча двести пятьдесят рублей" in shown["text"]
+
+
+def test_a_body_naming_a_subtable_gets_its_rows(admin, smtp, table):
+    from kartoteka.records.services import create_records
+
+    rows = clients([{"name": "Альфа", "email": "a@shop.example"}])
+    create_records(admin, table("contacts"), [{"counterparty": rows[0].pk, "full_name": "Иванов"}])
+    body = "{% for c in record.contacts %}{{ c.full_name }}{% endfor %}"
+    c = campaign(admin, [rows[0].pk], body=body)
+    send_all(admin, c.pk)
+    assert "Иванов" in parse(smtp.messages[0][2]).get_body(("plain",)).get_content()

@@ -8,6 +8,7 @@ it (his field rights), with ``company``, ``user`` (the author) and ``today`` bes
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 from kartoteka.core.actor import Actor
@@ -15,7 +16,7 @@ from kartoteka.tables.models import Table
 from kartoteka.templating import TemplateRefused, base_context, sample_context
 from kartoteka.templating import check as check_template
 from kartoteka.templating import record_context as record_bag
-from kartoteka.templating import render as render_template
+from kartoteka.templating.engine import environment, render_unchecked, static_problems
 
 #: A template that does not compile or fails for one record (its text is for people).
 ContentError = TemplateRefused
@@ -55,8 +56,20 @@ def names(actor: Actor) -> dict[str, Any]:
 
 
 def render(source: str, context: dict[str, Any], *, html: bool = False) -> str:
-    """``source`` filled from ``context``; :class:`ContentError` with the reason otherwise."""
-    return render_template(source, context, html=html)
+    """``source`` filled from ``context``; :class:`ContentError` with the reason otherwise.
+
+    The same as :func:`kartoteka.templating.render`, with the template checked and compiled
+    once per process rather than for each recipient."""
+    return render_unchecked(_prepared(source, frozenset(context), html), context)
+
+
+@lru_cache(maxsize=32)
+def _prepared(source: str, known: frozenset[str], html: bool) -> Any:
+    env = environment(html=html)
+    problems = static_problems(source, known, env=env)
+    if problems:
+        raise TemplateRefused(problems)
+    return env.from_string(source)
 
 
 def check(source: str, table: Table, *, html: bool = False) -> str:
