@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import re
+from functools import cache
 from typing import Any
 
 import css_inline
@@ -38,8 +39,13 @@ def recipient_of_token(token: str) -> int | None:
 
 
 def unsubscribe_url(recipient_id: int) -> str:
-    path = reverse("mailing_unsubscribe", args=[unsubscribe_token(recipient_id)])
+    path = _unsubscribe_path().replace("TOKEN", unsubscribe_token(recipient_id))
     return (settings.KARTOTEKA_BASE_URL or "http://localhost:8000") + path
+
+
+@cache
+def _unsubscribe_path() -> str:
+    return reverse("mailing_unsubscribe", args=["TOKEN"])
 
 
 def context(

@@ -68,15 +68,25 @@ def claim(campaign: Campaign, now: dt.datetime) -> Recipient | None:
         Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
     )
     me = leases.me()
+    columns = ("pk", "record_id", "address", "attempts")
     while True:
-        pk = due.order_by("id").values_list("pk", flat=True).first()
-        if pk is None:
+        row = due.order_by("id").values_list(*columns).first()
+        if row is None:
             return None
+        pk, record_id, address, attempts = row
         taken = Recipient.objects.filter(pk=pk, state=Recipient.QUEUED).update(
             state=Recipient.SENDING, claimed_by=me, attempts=F("attempts") + 1
         )
-        if taken:
-            return Recipient.objects.get(pk=pk)
+        if taken:  # the row is this process's now: what was read of it still holds
+            return Recipient(
+                pk=pk,
+                campaign=campaign,
+                record_id=record_id,
+                address=address,
+                attempts=attempts + 1,
+                state=Recipient.SENDING,
+                claimed_by=me,
+            )
 
 
 def record(recipient: Recipient, state: str, reason: str = "", **fields: Any) -> None:
