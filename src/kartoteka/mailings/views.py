@@ -11,7 +11,7 @@ from django.conf import settings
 from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -25,6 +25,8 @@ from kartoteka.grids.selectors import list_views
 from kartoteka.mailings import audience, selectors, services
 from kartoteka.mailings.models import CHANNELS, Campaign, Recipient
 from kartoteka.records.selectors import get_table, list_tables
+from kartoteka.tables.modelfactory import fields_of
+from kartoteka.web.gridstate import parse_state, quick_conditions
 
 VERBS = {
     "start": services.start_campaign,
@@ -95,9 +97,13 @@ def campaign_new(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
     table = get_table(actor, request.GET.get("table") or "counterparties")
     views = [listed.view for listed in list_views(actor, table, with_counts=False)]
+    # The grid's filter, passed as the grid's own query string (its «Рассылка» button).
+    grid = parse_state(QueryDict(request.GET.get("query", "")))
+    fields = {f.key: f for f in fields_of(table)}
+    conditions = grid.conditions + quick_conditions(grid.quick, fields)
     initial = {
-        "saved_view": request.GET.get("view") or None,
-        "search": request.GET.get("q", ""),
+        "saved_view": request.GET.get("view") or grid.view,
+        "search": request.GET.get("q", "") or grid.search,
         "ids": request.GET.get("ids", ""),
         "channel": request.GET.get("channel", "email"),
     }
@@ -105,7 +111,13 @@ def campaign_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         view = next((v for v in views if v.pk == data["saved_view"]), None)
-        values = {**data, "saved_view": view, "record_ids": data["ids"]}
+        values = {
+            **data,
+            "saved_view": view,
+            "record_ids": data["ids"],
+            "conditions": [[c.field, c.op, c.value] for c in conditions],
+            "match": grid.match,
+        }
         if request.FILES.get("attachment"):
             values["attachment"] = request.FILES["attachment"]
         try:
@@ -114,7 +126,11 @@ def campaign_new(request: HttpRequest) -> HttpResponse:
             form.add_error(None, exc.message)
         else:
             return redirect("mailings:detail", pk=campaign.pk)
-    return render(request, "mailings/new.html", {"form": form, "table": table})
+    return render(
+        request,
+        "mailings/new.html",
+        {"form": form, "table": table, "conditions": len(conditions)},
+    )
 
 
 def _campaign(request: HttpRequest, pk: int) -> Campaign:
