@@ -13,7 +13,7 @@ recipient recorded ``sent`` is never sent again, and **at most the one message i
 worker died may be sent twice** — SMTP and the SMS providers give no way to ask whether an
 interrupted message went out.
 
-The job reads the campaign's state before every message: a pause or cancel stops it at once.
+The job reads the campaign's state every half second: a pause or cancel stops it within that.
 SMS go out only within the campaign's window (installation time zone); outside it, and when
 only retries wait, the job enqueues itself for later and ends. A provider's refusal of the whole
 account (no money, wrong key) pauses the campaign with the reason.
@@ -45,6 +45,8 @@ from kartoteka.sms import gateway
 from kartoteka.tables.modelfactory import fields_of
 
 BEAT_EVERY = 20
+#: Seconds between two reads of the campaign's state (a pause or cancel takes effect within).
+STATE_EVERY = 0.5
 
 
 def retry_delays() -> list[int]:
@@ -243,11 +245,16 @@ def run(
     sender = Sender(campaign)
     interval = 60.0 / campaign.per_minute if campaign.per_minute else 0.0
     sent = 0
+    checked = -STATE_EVERY
     try:
         while True:
-            state = Campaign.objects.filter(pk=campaign.pk).values_list("state", flat=True).first()
-            if state != Campaign.SENDING:
-                return state or "gone"
+            if time.monotonic() - checked >= STATE_EVERY:
+                checked = time.monotonic()
+                state = (
+                    Campaign.objects.filter(pk=campaign.pk).values_list("state", flat=True).first()
+                )
+                if state != Campaign.SENDING:
+                    return state or "gone"
             now = clock()
             if not in_window(campaign, now):
                 if schedule:
@@ -263,6 +270,8 @@ def run(
             sent += 1
             if outcome == "paused":
                 return "paused"
+            if outcome != Recipient.SENT:
+                checked = -STATE_EVERY  # a fault: look at the campaign before the next one
             if sent % BEAT_EVERY == 0:
                 leases.beat(Campaign, campaign.pk)
             if interval:
