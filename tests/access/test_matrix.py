@@ -1524,14 +1524,6 @@ MATRIX: list[Row] = [
         write=True,
     ),
     Row(
-        "mailings:act",
-        "cancel it",
-        "POST",
-        lambda c: (f"/mailings/{_campaign(c)}/cancel/", {}),
-        _NOT_HIS,
-        write=True,
-    ),
-    Row(
         "mailings:test",
         "test it to self",
         "POST",

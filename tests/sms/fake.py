@@ -47,7 +47,7 @@ def fake_provider(path: str = "/send") -> Iterator[FakeProvider]:
             pass
 
     server = HTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
     thread.start()
     provider.url = f"http://127.0.0.1:{server.server_address[1]}{path}"
     try:
