@@ -259,3 +259,21 @@ def test_a_body_naming_a_subtable_gets_its_rows(admin, smtp, table):
     c = campaign(admin, [rows[0].pk], body=body)
     send_all(admin, c.pk)
     assert "Иванов" in parse(smtp.messages[0][2]).get_body(("plain",)).get_content()
+
+
+def test_throttle_spaces_the_letters_and_the_attachment_goes_with_each(admin, smtp):
+    import time
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    rows = clients([{"name": f"К{i}", "email": f"k{i}@shop.example"} for i in range(3)])
+    price = SimpleUploadedFile("прайс.csv", "Товар;Цена\n".encode())
+    c = campaign(admin, [r.pk for r in rows], per_minute=600, attachment=price)
+    started = time.monotonic()
+    send_all(admin, c.pk)
+    took = time.monotonic() - started
+    assert took >= 0.2  # 600 a minute: a letter every 0.1 s
+    letter = parse(smtp.messages[0][2])
+    (attached,) = list(letter.iter_attachments())
+    assert attached.get_filename() == "прайс.csv"
+    assert attached.get_content().splitlines() == ["Товар;Цена"]
