@@ -20,6 +20,7 @@
                      [--keep-filled|--overwrite-empty] [--set field=VALUE …] [--dry-run]
                      [--save-template NAME] [--user USERNAME] [--json]
     kartoteka import-undo BATCH [--json]
+    kartoteka mailing send ID [--json] | status ID [--json]   campaigns
     kartoteka import-resume BATCH [--user USERNAME] [--json]   go on with an interrupted import
     kartoteka backup -o FILE            the database and uploaded files in one archive
     kartoteka restore FILE [--force]    put a backup back (refuses over data unless --force)
@@ -591,6 +592,10 @@ def build_parser() -> argparse.ArgumentParser:
     from kartoteka.accounts.cli import add_parser as add_user_parser
 
     add_user_parser(sub)
+
+    from kartoteka.mailings.cli import add_parser as add_mailing_parser
+
+    add_mailing_parser(sub)
 
     p = sub.add_parser("demo", help="загрузить демо-данные")
     p.add_argument("--if-empty", action="store_true", help="только если их ещё нет")

@@ -150,9 +150,11 @@ def dump() -> str:
     from kartoteka.calendar.models import CalendarFeed
     from kartoteka.grids.models import ColumnPreference, SavedView
     from kartoteka.imports.models import ImportBatch, ImportTemplate
+    from kartoteka.mailings.models import Campaign, OptOut, Recipient
     from kartoteka.notifications.models import Notification, NotificationSettings, Reminder
     from kartoteka.profiles.models import Profile, RecoveryCode
     from kartoteka.reports.models import DesktopWidget, ReportSchedule, SalesPlan, SavedReport
+    from kartoteka.sms.models import SmsSettings
     from kartoteka.tables.modelfactory import model_for
     from kartoteka.tables.models import Category, Field
     from kartoteka.webforms.models import WebForm, WebFormSubmission
@@ -188,6 +190,10 @@ def dump() -> str:
         ReportSchedule,
         DesktopWidget,
         SalesPlan,
+        SmsSettings,
+        Campaign,
+        Recipient,
+        OptOut,
     ):
         parts[model.__name__] = list(model.objects.order_by("pk").values())
     parts["groups"] = list(Group.objects.order_by("pk").values_list("pk", "name"))

@@ -363,6 +363,36 @@ def _webhook(ctx: Ctx) -> int:
     ).pk
 
 
+def _campaign(ctx: Ctx) -> int:
+    """The administrator's draft campaign to the subject's client (others: «not found»)."""
+    from kartoteka.mailings.models import Campaign
+    from kartoteka.tables.models import Table
+
+    return Campaign.objects.create(
+        name="Прайс",
+        table=Table.objects.get(key="counterparties"),
+        address_field="email",
+        subject="Прайс",
+        body="Здравствуйте, {{ record.name }}",
+        record_ids=[ctx.cp],
+        created_by=ctx.world.admin,
+    ).pk
+
+
+def _unsubscribe_token(ctx: Ctx) -> str:
+    from kartoteka.mailings.messages import unsubscribe_token
+    from kartoteka.mailings.models import Recipient
+
+    recipient = Recipient.objects.create(
+        campaign_id=_campaign(ctx), record_id=ctx.cp, address="x@example.ru", state="sent"
+    )
+    return unsubscribe_token(recipient.pk)
+
+
+#: A campaign is its author's (here the administrator's): «not found» to everyone else.
+_NOT_HIS = E(own=404, peer=404, no_table=404, hidden=404, read_only=404)
+
+
 # -- employees' log-ins -------------------------------------------------------------------------
 #: Refused to everyone but the administrator (pages: 403, the API: 401 without a log-in).
 _STAFF_403 = {"own": 403, "peer": 403, "no_table": 403, "hidden": 403, "read_only": 403}
@@ -1802,6 +1832,169 @@ MATRIX: list[Row] = [
         "delete a webhook",
         "POST",
         lambda c: (f"/integrations/webhooks/{_webhook(c)}/delete/", {}),
+        E(own=403, peer=403, no_table=403, hidden=403, read_only=403),
+        write=True,
+    ),
+    # -- campaigns («Рассылки»): the author's and the administrators'; unsubscribe is public -------
+    Row("mailings:list", "campaigns", "GET", lambda c: ("/mailings/", {}), E()),
+    Row(
+        "mailings:new",
+        "new campaign",
+        "GET",
+        lambda c: ("/mailings/new/", {"table": "counterparties"}),
+        E(no_table=404),
+    ),
+    Row(
+        "mailings:new",
+        "create a campaign to his client",
+        "POST",
+        lambda c: (
+            "/mailings/new/?table=counterparties",
+            {"name": "П", "channel": "email", "subject": "Т", "body": "Б", "ids": str(c.cp)},
+        ),
+        E(no_table=404),
+        write=True,
+    ),
+    Row(
+        "mailings:detail",
+        "the administrator's campaign",
+        "GET",
+        lambda c: (f"/mailings/{_campaign(c)}/", {}),
+        _NOT_HIS,
+    ),
+    Row(
+        "mailings:progress",
+        "its progress",
+        "GET",
+        lambda c: (f"/mailings/{_campaign(c)}/progress/", {}),
+        _NOT_HIS,
+    ),
+    Row(
+        "mailings:preview",
+        "its preview",
+        "GET",
+        lambda c: (f"/mailings/{_campaign(c)}/preview/", {}),
+        _NOT_HIS,
+    ),
+    Row(
+        "mailings:failures",
+        "its failures (CSV)",
+        "GET",
+        lambda c: (f"/mailings/{_campaign(c)}/failures.csv", {}),
+        _NOT_HIS,
+    ),
+    Row(
+        "mailings:act",
+        "start it",
+        "POST",
+        lambda c: (f"/mailings/{_campaign(c)}/start/", {}),
+        _NOT_HIS,
+        write=True,
+    ),
+    Row(
+        "mailings:test",
+        "test it to self",
+        "POST",
+        lambda c: (f"/mailings/{_campaign(c)}/test/", {}),
+        _NOT_HIS,
+    ),
+    Row(
+        "mailings:card",
+        "the card's block",
+        "GET",
+        lambda c: (f"/mailings/card/counterparties/{c.cp}/", {}),
+        E(no_table=404),
+    ),
+    Row(
+        "mailing_unsubscribe",
+        "the unsubscribe page",
+        "GET",
+        lambda c: (f"/m/u/{_unsubscribe_token(c)}/", {}),
+        E(anonymous=OK),
+    ),
+    Row(
+        "mailing_unsubscribe",
+        "unsubscribe (one click)",
+        "POST",
+        lambda c: (f"/m/u/{_unsubscribe_token(c)}/", {"List-Unsubscribe": "One-Click"}),
+        E(anonymous=OK),
+        write=True,
+    ),
+    Row(
+        "api:mailings",
+        "API: campaigns",
+        "GET",
+        lambda c: ("/api/v1/mailings/", {}),
+        E(anonymous=401),
+    ),
+    Row(
+        "api:mailings",
+        "API: create a campaign to his client",
+        "POST",
+        lambda c: (
+            "/api/v1/mailings/",
+            {
+                "table": "counterparties",
+                "name": "П",
+                "subject": "Т",
+                "body": "Б",
+                "record_ids": [c.cp],
+            },
+        ),
+        E(anonymous=401, no_table=404),
+        write=True,
+        json_body=True,
+    ),
+    Row(
+        "api:mailing",
+        "API: the administrator's campaign",
+        "GET",
+        lambda c: (f"/api/v1/mailings/{_campaign(c)}/", {}),
+        {**_NOT_HIS, "anonymous": 401},
+    ),
+    Row(
+        "api:mailing_start",
+        "API: start the administrator's draft",
+        "POST",
+        lambda c: (f"/api/v1/mailings/{_campaign(c)}/start/", {}),
+        {**_NOT_HIS, "anonymous": 401},
+        write=True,
+        json_body=True,
+    ),
+    Row(
+        "api:mailing_pause",
+        "API: pause the administrator's draft",
+        "POST",
+        lambda c: (f"/api/v1/mailings/{_campaign(c)}/pause/", {}),
+        {**_NOT_HIS, "anonymous": 401, "admin": 400},
+        write=False,
+        json_body=True,
+    ),
+    Row(
+        "api:mailing_resume",
+        "API: resume the administrator's draft",
+        "POST",
+        lambda c: (f"/api/v1/mailings/{_campaign(c)}/resume/", {}),
+        {**_NOT_HIS, "anonymous": 401, "admin": 400},
+        write=False,
+        json_body=True,
+    ),
+    Row(
+        "api:mailing_cancel",
+        "API: cancel the administrator's draft",
+        "POST",
+        lambda c: (f"/api/v1/mailings/{_campaign(c)}/cancel/", {}),
+        {**_NOT_HIS, "anonymous": 401},
+        write=True,
+        json_body=True,
+    ),
+    # -- the SMS gateway's settings (administrators) -----------------------------------------------
+    Row("sms:settings", "SMS settings", "GET", lambda c: ("/settings/sms/", {}), ADMIN_ONLY),
+    Row(
+        "sms:settings",
+        "save SMS settings",
+        "POST",
+        lambda c: ("/settings/sms/", {"backend": "console", "api_key": "k"}),
         E(own=403, peer=403, no_table=403, hidden=403, read_only=403),
         write=True,
     ),

@@ -22,6 +22,12 @@ PATHS = {
     "/api/v1/users/{id}/disable/": {"post"},
     "/api/v1/reports/{id}/data/": {"get"},
     "/api/v1/reports/query/": {"post"},
+    "/api/v1/mailings/": {"get", "post"},
+    "/api/v1/mailings/{id}/": {"get"},
+    "/api/v1/mailings/{id}/start/": {"post"},
+    "/api/v1/mailings/{id}/pause/": {"post"},
+    "/api/v1/mailings/{id}/resume/": {"post"},
+    "/api/v1/mailings/{id}/cancel/": {"post"},
 }
 
 

@@ -5,6 +5,7 @@ from django.urls import path
 from kartoteka.accounts import api as accounts_api
 from kartoteka.api import docs_views, views
 from kartoteka.documents.api import RecordDocumentView
+from kartoteka.mailings import api as mailings_api
 from kartoteka.reports import api as reports_api
 
 app_name = "api"
@@ -27,6 +28,12 @@ urlpatterns = [
     path("reports/query/", reports_api.ReportQueryView.as_view(), name="report_query"),
     path("users/", accounts_api.UsersView.as_view(), name="users"),
     path("users/<int:pk>/disable/", accounts_api.UserDisableView.as_view(), name="user_disable"),
+    path("mailings/", mailings_api.CampaignsView.as_view(), name="mailings"),
+    path("mailings/<int:pk>/", mailings_api.CampaignView.as_view(), name="mailing"),
+    path("mailings/<int:pk>/start/", mailings_api.verb_view("start"), name="mailing_start"),
+    path("mailings/<int:pk>/pause/", mailings_api.verb_view("pause"), name="mailing_pause"),
+    path("mailings/<int:pk>/resume/", mailings_api.verb_view("resume"), name="mailing_resume"),
+    path("mailings/<int:pk>/cancel/", mailings_api.verb_view("cancel"), name="mailing_cancel"),
     path("schema/", docs_views.SchemaView.as_view(), name="schema"),
     path("docs/", docs_views.docs, name="docs"),
 ]

@@ -30,6 +30,10 @@ demo (SQLite under ``var/``) and a production PostgreSQL deployment:
 - ``KARTOTEKA_BASE_URL`` — the public address (``https://crm.example.ru``), for links in e-mails.
 - ``EMAIL_HOST``/``EMAIL_PORT``/``EMAIL_HOST_USER``/``EMAIL_HOST_PASSWORD``/``EMAIL_USE_TLS``/
   ``DEFAULT_FROM_EMAIL`` — outgoing mail.
+- ``KARTOTEKA_SMS_BACKEND`` (``console``, ``file``, ``smsru``, ``smsc``, ``smsaero``),
+  ``KARTOTEKA_SMS_LOGIN``, ``KARTOTEKA_SMS_API_KEY``, ``KARTOTEKA_SMS_SENDER``,
+  ``KARTOTEKA_SMS_URL``, ``KARTOTEKA_SMS_FILE``, ``KARTOTEKA_SMS_PRICE``,
+  ``KARTOTEKA_SMS_OPT_OUT_TEXT`` — the SMS gateway (``kartoteka.sms.gateway``).
 """
 
 from __future__ import annotations
@@ -113,6 +117,8 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "kartoteka.profiles",
+    "kartoteka.sms",
+    "kartoteka.mailings",
     "kartoteka.documents",
 ]
 
@@ -317,6 +323,11 @@ WEBFORM_MAX_BYTES = 64 * 1024
 # the log-in lock, the web forms' rate limits and the audit log count by that address.
 CLIENT_IP_HEADER = os.environ.get("KARTOTEKA_CLIENT_IP_HEADER", "")
 KARTOTEKA_BASE_URL = os.environ.get("KARTOTEKA_BASE_URL", "").rstrip("/")
+# The SMS gateway (kartoteka.sms.gateway); the settings page overrides what it fills in.
+KARTOTEKA_SMS = {
+    name: os.environ.get(f"KARTOTEKA_SMS_{name.upper()}", "")
+    for name in ("backend", "login", "api_key", "sender", "url", "file", "price", "opt_out_text")
+}
 
 LOGGING = {
     "version": 1,

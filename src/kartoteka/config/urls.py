@@ -2,6 +2,7 @@
 
 from django.urls import include, path
 
+from kartoteka.mailings.urls import public_urlpatterns as public_mailings
 from kartoteka.webforms.urls import public_urlpatterns as public_webforms
 
 urlpatterns = [
@@ -20,6 +21,9 @@ urlpatterns = [
     path("settings/access/", include("kartoteka.access.urls")),
     path("settings/users/", include("kartoteka.accounts.urls")),
     path("", include("kartoteka.accounts.public_urls")),
+    path("settings/sms/", include("kartoteka.sms.urls")),
+    path("mailings/", include("kartoteka.mailings.urls")),
+    path("m/u/", include(public_mailings)),
     path("", include("kartoteka.documents.urls")),
     path("", include("kartoteka.web.urls")),
 ]

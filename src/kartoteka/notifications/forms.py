@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kartoteka.grids.models import SavedView
 from kartoteka.notifications.models import Reminder
+from kartoteka.sms.reminders import reminder_by_sms
 from kartoteka.tables.fieldtypes.user import user_display
 from kartoteka.tables.modelfactory import fields_of
 from kartoteka.tables.models import Table
@@ -95,6 +96,7 @@ class ReminderForm(forms.Form):
     )
     in_app = forms.BooleanField(label=_("В приложении"), required=False, initial=True)
     by_email = forms.BooleanField(label=_("По e-mail"), required=False)
+    by_sms = forms.BooleanField(label=_("По SMS"), required=False)
 
     def __init__(self, table: Table, data: Any = None, instance: Reminder | None = None) -> None:
         initial: dict[str, Any] = {}
@@ -120,6 +122,7 @@ class ReminderForm(forms.Form):
                 "at_time": instance.at_time,
                 "in_app": instance.in_app,
                 "by_email": instance.by_email,
+                "by_sms": reminder_by_sms(instance),
             }
         super().__init__(data, initial=initial or None)
         fields = fields_of(table)
@@ -168,4 +171,5 @@ class ReminderForm(forms.Form):
             "at_time": data["at_time"],
             "in_app": data["in_app"],
             "by_email": data["by_email"],
+            "by_sms": data["by_sms"],
         }

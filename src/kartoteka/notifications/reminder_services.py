@@ -17,6 +17,7 @@ from kartoteka.core.exceptions import (
 from kartoteka.notifications.models import Reminder
 from kartoteka.notifications.reminders import reminder_conditions
 from kartoteka.records.selectors import list_records
+from kartoteka.sms.reminders import set_reminder_sms
 from kartoteka.tables.modelfactory import fields_of
 from kartoteka.tables.models import Table
 
@@ -41,9 +42,10 @@ def save_reminder(
         raise ReminderError(
             _("Укажите, кому напоминать: поле, сотрудников или группу."), code="no_recipients"
         )
-    if not (values.get("in_app") or values.get("by_email")):
+    by_sms = bool(values.pop("by_sms", False))
+    if not (values.get("in_app") or values.get("by_email") or by_sms):
         raise ReminderError(
-            _("Выберите хотя бы один канал: в приложении или по e-mail."), code="no_channel"
+            _("Выберите хотя бы один канал: в приложении, по e-mail или SMS."), code="no_channel"
         )
     if values.get("moment") == Reminder.MOMENT_DATE:
         date_field = fields.get(values.get("date_field") or "")
@@ -66,6 +68,7 @@ def save_reminder(
             ) from None
         reminder.save()
         reminder.users.set(users)
+        set_reminder_sms(reminder, by_sms)
     return reminder
 
 

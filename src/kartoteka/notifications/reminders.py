@@ -38,6 +38,7 @@ from kartoteka.notifications.models import Reminder, ReminderFiring
 from kartoteka.notifications.services import Message, notify_each
 from kartoteka.profiles.services import user_time_zones
 from kartoteka.records.selectors import Condition, base_queryset, list_records
+from kartoteka.sms.reminders import send_copies as send_sms_copies
 from kartoteka.tables.modelfactory import fields_of
 from kartoteka.tables.models import Table
 
@@ -176,12 +177,14 @@ def fire(reminder: Reminder, record: Any, moment: dt.datetime, now: dt.datetime)
             ReminderFiring.objects.create(
                 reminder=reminder, record_id=record.pk, moment=moment, fired_at=now
             )
+            messages = messages_for(reminder, record)
             notify_each(
-                messages_for(reminder, record),
+                messages,
                 in_app=reminder.in_app,
                 email=True if reminder.by_email else (None if reminder.in_app else False),
                 now=now,
             )
+            send_sms_copies(reminder, messages)
     except IntegrityError:
         return False
     return True

@@ -234,6 +234,7 @@ def table_list(request: HttpRequest, key: str) -> HttpResponse:
         "table": table,
         "columns": columns,
         "all_fields": visible_fields(actor, table),
+        "can_mail": any(f.type in ("email", "phone") for f in visible_fields(actor, table)),
         "rows": rows,
         "page": page,
         "total": total,

@@ -241,6 +241,8 @@ def _source_label(source: str) -> str:
         text = _("импорт №%(id)s") % {"id": batch.group(1)}
     if base == "webform" and len(parts) > 1:
         text = _("веб-форма №%(id)s") % {"id": parts[1]}
+    if base == "mailing_unsubscribe" and len(parts) > 1:
+        text = _("Отписка от рассылки (рассылка №%(id)s)") % {"id": parts[1]}
     if base == "action" and len(parts) > 1:
         text = _("действие «%(name)s»") % {"name": _action_label(parts[1])}
     if "status" in parts[1:]:

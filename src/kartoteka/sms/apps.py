@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class SmsConfig(AppConfig):
+    name = "kartoteka.sms"
+    label = "sms"
+    verbose_name = "SMS"
