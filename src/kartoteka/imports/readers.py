@@ -143,6 +143,12 @@ class TableFile:
         else:
             yield from self._sheet_rows()
 
+    def fitting_encodings(self) -> list[str]:
+        """Every encoding that decodes the file's first bytes, the one read with first."""
+        with self._open_binary() as handle:
+            head = handle.read(SAMPLE_BYTES)
+        return fitting_encodings(head, self.encoding)
+
     def head_rows(self) -> list[list[str]]:
         """The first :data:`HEAD_ROWS` non-empty rows, as they are in the file."""
         return list(islice(self.raw_rows(), HEAD_ROWS))

@@ -135,6 +135,17 @@ class Preview:
     sheets: list[str]
     headers: list[str]
     rows: list[list[str]]
+    #: The first rows of the file as they are, to pick the header row from.
+    head_rows: list[list[str]] = field(default_factory=list)
+    #: The index in ``head_rows`` of the header row (or the first data row).
+    header_index: int = 0
+    #: Rows of each sheet, and the sheet read (the first with data if the chosen one is empty).
+    sheet_rows: list[int] = field(default_factory=list)
+    sheet: int = 0
+    #: What the reader has to say about how it read the file.
+    notes: list[str] = field(default_factory=list)
+    #: Encodings that decode the file, the detected one first (text files).
+    encodings: list[str] = field(default_factory=list)
 
 
 # -- reading --
@@ -161,6 +172,12 @@ def preview(
         sheets=table_file.sheets,
         headers=headers,
         rows=list(islice(rows, limit)),
+        head_rows=table_file.head_rows(),
+        header_index=table_file.header_index,
+        sheet_rows=table_file.sheet_rows,
+        sheet=table_file.sheet,
+        notes=table_file.notes,
+        encodings=table_file.fitting_encodings() if table_file.kind == "csv" else [],
     )
 
 
@@ -505,7 +522,7 @@ class _Run:
         self.commit = commit
         #: Data rows already imported by the run this one resumes.
         self.skip = skip
-        self.first_row = 2 if settings.header else 1
+        self.first_row = table_file.header_index + (2 if settings.header else 1)
         self.trial = dry_run and self._needs_trial()
 
     # -- reporting ------------------------------------------------------------------------------
