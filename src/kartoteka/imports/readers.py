@@ -151,7 +151,13 @@ class TableFile:
 
     def head_rows(self) -> list[list[str]]:
         """The first :data:`HEAD_ROWS` non-empty rows, as they are in the file."""
-        return list(islice(self.raw_rows(), HEAD_ROWS))
+        if self.kind == "csv":
+            return list(islice(self._text_rows(), HEAD_ROWS))
+        kept = self._load_sheet()
+        try:
+            return list(islice(self._sheet_rows(), HEAD_ROWS))
+        finally:
+            self._sheet = kept  # the rows are read again from the parsed sheet
 
     def header_and_rows(self) -> tuple[list[str], Iterator[list[str]]]:
         """The header (column names; ``Столбец N`` without a header row or beyond a header
@@ -443,9 +449,13 @@ def _choose_sheet(table_file: TableFile) -> None:
         table_file.sheets = list(book.sheet_names)
         if not 0 <= chosen < len(table_file.sheets):
             raise ImportFileError(_("В файле нет листа №%(n)s.") % {"n": chosen + 1})
-        table_file.sheet_rows = [
-            int(book.get_sheet_by_index(i).height) for i in range(len(table_file.sheets))
-        ]
+        parsed: dict[int, Any] = {}
+        for index in range(len(table_file.sheets)):
+            sheet = book.get_sheet_by_index(index)
+            table_file.sheet_rows.append(int(sheet.height))
+            first_filled = sheet.height and not any(table_file.sheet_rows[:index])
+            if index == chosen or first_filled:
+                parsed[index] = sheet  # the sheet to read is kept: it is not parsed again
     except ImportFileError:
         raise
     except Exception as exc:
@@ -453,12 +463,14 @@ def _choose_sheet(table_file: TableFile) -> None:
     finally:
         handle.close()
     table_file.sheet = chosen
+    table_file._sheet = parsed.get(chosen)
     if table_file.sheet_rows[chosen] == 0:
         filled = next((i for i, n in enumerate(table_file.sheet_rows) if n), None)
         if filled is None:
             table_file.notes.append(_("Все листы файла пусты."))
         else:
             table_file.sheet = filled
+            table_file._sheet = parsed.get(filled)
             table_file.notes.append(
                 _("Лист «%(empty)s» пуст — читается лист «%(sheet)s».")
                 % {"empty": table_file.sheets[chosen], "sheet": table_file.sheets[filled]}

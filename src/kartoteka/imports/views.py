@@ -242,9 +242,10 @@ def _preview_context(upload: wizard.Upload) -> dict[str, Any]:
     except ImportFileError as exc:
         return {"preview_error": exc.message, "settings": settings, "encodings": ENCODINGS}
     first = shown.header_index + (2 if settings.header else 1)
+    # the detected encoding, the usual ones, then every other one that decodes the file
     encodings = {"auto": ENCODINGS["auto"]}
-    for name in shown.encodings:
-        encodings[name] = ENCODINGS.get(name, name)
+    for name in [*shown.encodings[:1], *ENCODINGS, *shown.encodings[1:]]:
+        encodings.setdefault(name, ENCODINGS.get(name, name))
     if settings.encoding not in encodings:
         encodings[settings.encoding] = ENCODINGS.get(settings.encoding, settings.encoding)
     return {
