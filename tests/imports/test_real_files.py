@@ -20,7 +20,7 @@ from kartoteka.imports.readers import (
 )
 from kartoteka.imports.services import run_import, suggest_mapping
 from kartoteka.tables.modelfactory import model_for
-from tests.imports.files import inn, write_csv, write_ods, write_xlsx
+from tests.imports.files import inn, write_csv, write_ods, write_xls, write_xlsx
 
 PROTECTED = "Файл защищён паролем — снимите защиту и загрузите снова."
 
@@ -206,6 +206,19 @@ def test_a_password_protected_xlsx_says_so(tmp_path):
         with pytest.raises(ImportFileError) as refused:
             open_table_file(source, "secret.xlsx")
         assert refused.value.message == PROTECTED
+
+
+def test_a_password_protected_xls_says_so(tmp_path):
+    # given: an XLS whose workbook globals carry a FILEPASS record (in place of INTERFACEHDR,
+    # the record that follows BOF in what xlwt writes; same length, so the container holds)
+    data = write_xls(tmp_path / "plain.xls", [["Название"], ["Ромашка"]]).read_bytes()
+    interface = data.index(b"\xe1\x00\x02\x00")
+    path = tmp_path / "secret.xls"
+    path.write_bytes(data[:interface] + b"\x2f\x00\x02\x00" + data[interface + 4 :])
+    # then
+    with pytest.raises(ImportFileError) as refused:
+        open_table_file(str(path), "secret.xls")
+    assert refused.value.message == PROTECTED
 
 
 def test_a_password_protected_ods_says_so(tmp_path):

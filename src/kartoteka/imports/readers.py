@@ -292,6 +292,11 @@ class TableFile:
                 yield row
 
 
+def protected() -> ImportFileError:
+    """A workbook encrypted with a password (calamine cannot read it, nor can anyone else)."""
+    return ImportFileError(_("Файл защищён паролем — снимите защиту и загрузите снова."))
+
+
 def _grouped(n: int) -> str:
     return f"{n:,}".replace(",", "\u00a0")
 
@@ -299,7 +304,7 @@ def _grouped(n: int) -> str:
 def _broken(kind: str, exc: Exception) -> ImportFileError:
     text = str(exc).lower()
     if "password" in text or "encrypt" in text:
-        return ImportFileError(_("Файл защищён паролем — снимите защиту и загрузите снова."))
+        return protected()
     return ImportFileError(
         _("Файл %(kind)s повреждён или не является таблицей %(kind)s.") % {"kind": kind.upper()}
     )
@@ -579,9 +584,7 @@ def _check_zip(source: str | bytes) -> str:
             total = 0
             for info in infos:
                 if info.flag_bits & 0x1:
-                    raise ImportFileError(
-                        _("Файл защищён паролем — снимите защиту и загрузите снова.")
-                    )
+                    raise protected()
                 total += info.file_size
                 ratio = info.file_size / max(info.compress_size, 1)
                 if total > MAX_UNPACKED_BYTES or (ratio > MAX_RATIO and info.file_size > 10**7):
@@ -595,9 +598,7 @@ def _check_zip(source: str | bytes) -> str:
             if kind == "ods" and "META-INF/manifest.xml" in names:
                 with archive.open("META-INF/manifest.xml") as part:
                     if b"encryption-data" in part.read(MAX_FIELD_CHARS):
-                        raise ImportFileError(
-                            _("Файл защищён паролем — снимите защиту и загрузите снова.")
-                        )
+                        raise protected()
             for info in infos:
                 if info.filename.endswith((".xml", ".rels")):
                     with archive.open(info) as part:
@@ -647,7 +648,7 @@ def _refuse_encrypted_ole(data: Any) -> None:
     """An encrypted XLSX/ODS is an OLE container with an ``EncryptedPackage`` stream; an
     encrypted XLS has a FILEPASS record, which calamine names in its error."""
     if data.find("EncryptedPackage".encode("utf-16-le")) >= 0:
-        raise ImportFileError(_("Файл защищён паролем — снимите защиту и загрузите снова."))
+        raise protected()
 
 
 def _choose_encoding(head: bytes, wanted: str) -> tuple[str, bool]:
