@@ -219,12 +219,16 @@ def _read_options(request: HttpRequest, upload: wizard.Upload) -> None:
         settings.encoding = data["encoding"]
     if data.get("delimiter") in DELIMITERS:
         settings.delimiter = data["delimiter"]
+    header_row = data.get("header_row", "")
     if "sheet" in data and data["sheet"].isdigit():
-        settings.sheet = int(data["sheet"])
+        sheet = int(data["sheet"])
+        if sheet != settings.sheet and request.headers.get("HX-Trigger-Name") != "header_row":
+            header_row = "0"  # another sheet: its table is found anew
+        settings.sheet = sheet
     if "options" in data:  # the form was sent: an unticked box is «no header»
         settings.header = data.get("header") == "on"
-    if data.get("header_row", "").isdigit():
-        settings.header_row = int(data["header_row"])
+    if header_row.isdigit():
+        settings.header_row = int(header_row)
     upload.settings = settings.to_json()
 
 
