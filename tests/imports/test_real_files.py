@@ -151,6 +151,11 @@ def test_a_plain_file_keeps_its_first_row_as_the_header():
     assert detect_header_row([["Название", "ИНН"], ["Ромашка", "7700000001"]]) == 0
     assert detect_header_row([["7700000001", "12.01.2026"], ["1", "2"]]) == 0
     assert detect_header_row([["Отчёт"], ["1", "2", "3"]]) == 0  # no names: no header guessed
+    # a narrow header above wider rows of text is still the header
+    assert detect_header_row([["Клиент", "Город"], ["Ромашка", "Казань", "доп.", "ещё"]]) == 0
+    # «label: value» lines of a statement are not
+    rows = [["Организация:", "ООО Ромашка"], ["Дата", "Сумма", "Назначение"], ["01.12", "5"]]
+    assert detect_header_row(rows) == 1
 
 
 def test_columns_beyond_a_narrow_header_are_mappable_and_trailing_empties_do_not_shorten(

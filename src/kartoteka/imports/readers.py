@@ -67,6 +67,8 @@ MAX_BLANK_LINES = 100_000
 MAX_UNPACKED_BYTES = 1_500_000_000
 MAX_RATIO = 200
 SAMPLE_BYTES = 256 * 1024
+#: A flat-XML ODS is held in memory whole to be read: at most this big.
+MAX_FODS_BYTES = 256 * 2**20
 #: Rows shown to pick the header row from, and searched for it.
 HEAD_ROWS = 20
 SNIFF_LINES = 50
@@ -421,11 +423,14 @@ def _flat_ods_archive(source: str | bytes) -> bytes:
     else:
         try:
             with open(source, "rb") as handle:
-                content = handle.read(MAX_UNPACKED_BYTES + 1)
+                content = handle.read(MAX_FODS_BYTES + 1)
         except OSError as exc:
             raise ImportFileError(_("Файл не открывается: %(e)s") % {"e": exc.strerror}) from exc
-    if len(content) > MAX_UNPACKED_BYTES:
-        raise ImportFileError(_("Файл ODS слишком велик для чтения."))
+    if len(content) > MAX_FODS_BYTES:
+        raise ImportFileError(
+            _("Файл FODS (ODS в одном XML) больше %(mb)s МБ — сохраните его как ODS, XLSX или CSV.")
+            % {"mb": MAX_FODS_BYTES // 2**20}
+        )
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
         archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
@@ -499,23 +504,17 @@ def _header_index(table_file: TableFile) -> int:
 
 def detect_header_row(rows: list[list[str]]) -> int:
     """The 0-based index of the header row among ``rows`` (0 when nothing stands out): the
-    first row of column names (two or more cells, none a number or a date) as wide as three
-    fifths of the table, else the first row of names at all — a header may be narrower than
-    its data, a title row («ПРАЙС-ЛИСТ», «Счёт: 4070…») is not a row of names."""
-    filled = [[c.strip() for c in row if c.strip()] for row in rows]
-    width = max((len(cells) for cells in filled), default=0)
-    if width < 2:
-        return 0
-    wide = max(2, -(-width * 3 // 5))
-    names = [
-        index
-        for index, cells in enumerate(filled)
-        if len(cells) >= 2 and not any(_looks_like_value(c) for c in cells)
-    ]
-    for index in names:
-        if len(filled[index]) >= wide:
-            return index
-    return names[0] if names else 0
+    first row of column names — two or more cells, none a number or a date, and not a «label:
+    value» pair. A title («ПРАЙС-ЛИСТ»), a period, «Счёт: 4070…» or «Организация: ООО …» above
+    the table are not; a header may be narrower than its data."""
+    for index, row in enumerate(rows):
+        cells = [c.strip() for c in row if c.strip()]
+        if len(cells) < 2 or any(_looks_like_value(c) for c in cells):
+            continue
+        if len(cells) == 2 and cells[0].endswith(":"):
+            continue
+        return index
+    return 0
 
 
 def _looks_like_value(text: str) -> bool:
