@@ -667,3 +667,12 @@ def test_the_header_row_is_found_shown_and_chosen_by_a_click(web, tmp_path, coun
     selects = re.findall(r'name="col-(\d+)".*?</select>', page, re.S)
     chosen = re.findall(r'name="col-(\d+)".*?value="(\w+)" selected.*?</select>', page, re.S)
     assert (selects, chosen) == (["0", "1", "2"], [("0", "name"), ("1", "inn"), ("2", "phone")])
+
+
+def test_a_file_that_is_not_russian_is_flagged_for_the_person(web, counterparties):
+    content = "Name;Stadt\r\nMüller GmbH;Köln\r\nCafé Straße;Zürich\r\n".encode("latin-1")
+    token = token_of(upload(web, content, "de.csv"))
+    page = web.get(step("file", token)).content.decode()
+    note = re.search(r'data-testid="read-note">([^<]*)<', page)
+    assert note and "не похож на русский" in note.group(1)
+    assert '<td class="text-nowrap">Müller GmbH</td>' in page
