@@ -16,6 +16,7 @@
     kartoteka token revoke ID           revoke an API token
     kartoteka import FILE --table KEY [--template NAME] [--encoding auto|utf-8|cp1251|koi8-r|
                      cp866|utf-16] [--delimiter auto|';'|','|tab|'|'] [--no-header] [--sheet N]
+                     [--header-row N]
                      [--map "COLUMN=field" …] [--key FIELD] [--on-duplicate update|skip]
                      [--keep-filled|--overwrite-empty] [--set field=VALUE …] [--dry-run]
                      [--save-template NAME] [--user USERNAME] [--json]
@@ -315,6 +316,8 @@ def _import_settings(args: argparse.Namespace, table: Any, headers_of: Any) -> A
         settings.header = False
     if args.sheet is not None:
         settings.sheet = args.sheet - 1 if args.sheet > 0 else 0
+    if getattr(args, "header_row", None) is not None:
+        settings.header_row = args.header_row
     for text in args.set:
         name, sep, value = text.partition("=")
         if not sep or not name.strip():
@@ -663,6 +666,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--delimiter", help="auto, ';', ',', tab, '|'")
     p.add_argument("--no-header", action="store_true", help="в первой строке данные, не заголовки")
     p.add_argument("--sheet", type=int, help="номер листа, с 1")
+    p.add_argument(
+        "--header-row",
+        type=int,
+        metavar="N",
+        help="строка с названиями столбцов (с 1, среди непустых строк); по умолчанию — найти",
+    )
     p.add_argument(
         "--map",
         action="append",

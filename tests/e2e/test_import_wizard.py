@@ -45,8 +45,9 @@ def shot(page, name: str) -> None:
 
 
 def test_import_wizard_from_a_cp1251_file_to_undo(page, server, worker, tmp_path):
-    # given: a Windows-1251 «;» file of new counterparties, more rows than an inline import
-    rows = [["Наименование клиента", "ИНН", "Город"]] + [
+    # given: a Windows-1251 «;» file of new counterparties, more rows than an inline import,
+    # under a title row
+    rows = [["Клиенты на 01.12.2026"], ["Наименование клиента", "ИНН", "Город"]] + [
         [f"ООО «Импорт {i}»", inn(900_000 + i), "Тверь" if i % 2 else "Казань"] for i in range(ROWS)
     ]
     path = write_csv(tmp_path / "клиенты.csv", rows)
@@ -64,6 +65,17 @@ def test_import_wizard_from_a_cp1251_file_to_undo(page, server, worker, tmp_path
     expect(page.get_by_test_id("detected")).to_contain_text(
         "Кодировка: Windows-1251, разделитель: «;»"
     )
+    # and the table is found below the title: the 2nd row is marked as its header
+    expect(page.get_by_test_id("header-row-2")).to_be_checked()
+    expect(preview.locator("thead")).to_contain_text("Наименование клиента")
+    # when: the title row is clicked as the header, then the right one again
+    page.get_by_test_id("header-row-1").check()
+    wait_htmx_idle(page)
+    expect(preview.locator("thead")).to_contain_text("Клиенты на 01.12.2026")
+    page.get_by_test_id("header-row-2").check()
+    wait_htmx_idle(page)
+    expect(preview.locator("thead")).to_contain_text("Наименование клиента")
+    shot(page, "2-header-row")
     # when: UTF-8 is chosen, the preview turns garbled
     page.select_option("#id_encoding", label="UTF-8")
     wait_htmx_idle(page)

@@ -161,3 +161,34 @@ def test_text_output(tmp_path, counterparties, capsys):
     assert "строка 2: создание — Название: «Ромашка»" in out
     assert "строка 3: ошибка — ИНН:" in out
     assert "Создано: 1, обновлено: 0, пропущено: 0, ошибок: 1." in out
+
+
+def test_header_row_option_and_the_found_header(tmp_path, counterparties, manager_user, capsys):
+    # given: a bank-statement-like file: a title and an account above the table
+    path = write_csv(
+        tmp_path / "c.csv",
+        [
+            ["Выписка по счёту"],
+            ["Счёт:", "40702810900000000001"],
+            ["Клиент", "ИНН"],
+            ["Ромашка", inn(1)],
+            ["Плохая", "12"],
+        ],
+    )
+    # when: the header is found (the 3rd row); the bad row is named by its place in the file
+    args = ["import", str(path), "--table", "counterparties", "--user", "ivanov", "--json"]
+    code = main([*args, "--dry-run"])
+    # then
+    result = output(capsys)
+    assert (code, result["created"], [e["row"] for e in result["errors"]]) == (0, 1, [5])
+    # when: the header row is given (the 2nd): its names map to no field
+    code = main([*args, "--header-row", "2"])
+    # then
+    assert code != 0
+    assert "Ни один столбец файла не сопоставлен" in capsys.readouterr().err
+    assert names(counterparties) == []
+    # when: the 3rd
+    code = main([*args, "--header-row", "3"])
+    # then
+    assert (code, output(capsys)["created"]) == (0, 1)
+    assert names(counterparties) == [("Ромашка", None)]

@@ -95,16 +95,28 @@ def test_the_preview_follows_encoding_delimiter_and_header(web, tmp_path, counte
     )
 
 
-def test_xlsx_sheets_are_offered(web, tmp_path, counterparties):
+def test_xlsx_sheets_are_offered_with_their_rows(web, tmp_path, counterparties):
     path = write_xlsx(
         tmp_path / "book.xlsx",
-        {"Пусто": [["x"]], "Клиенты": [["Название", "ИНН"], ["Ромашка", inn(1)]]},
+        {"Пусто": [], "Клиенты": [["Название", "ИНН"], ["Ромашка", inn(1)]], "Ещё": [["x"]]},
     )
     token = token_of(upload(web, path.read_bytes(), "book.xlsx"))
+    # then: the empty first sheet is said to be empty and the next one is read
     page = web.get(step("file", token)).content.decode()
-    assert '<option value="1">Клиенты</option>' in page
-    sheet = web.get(step("preview", token), {"sheet": "1", "options": "1", "header": "on"})
-    assert "Ромашка" in sheet.content.decode()
+    options = re.findall(r'<option value="(\d)"( selected)?>([^<]*)</option>', page)
+    assert options == [
+        ("0", "", "Пусто — 0 строк"),
+        ("1", " selected", "Клиенты — 2 строк"),
+        ("2", "", "Ещё — 1 строка"),
+    ]
+    assert "Лист «Пусто» пуст — читается лист «Клиенты»." in page
+    assert '<td class="text-nowrap">Ромашка</td>' in page
+    # when: another sheet is chosen (the header row picked on the first one goes with the form)
+    sheet = web.get(
+        step("preview", token), {"sheet": "2", "options": "1", "header": "on", "header_row": "2"}
+    )
+    # then: its table is found anew
+    assert '<th class="text-nowrap">x</th>' in sheet.content.decode()
 
 
 def test_the_whole_wizard_creates_and_updates(web, tmp_path, counterparties, manager_user):
@@ -622,3 +634,45 @@ def test_a_background_undo_that_fails_leaves_everything_and_says_why(
     page = web.get(reverse("imports:batch", args=["counterparties", batch.pk])).content.decode()
     assert "Импорт не отменён: Правило не позволяет удалить запись." in page
     assert "Отменить импорт</a>" in page
+
+
+def test_the_header_row_is_found_shown_and_chosen_by_a_click(web, tmp_path, counterparties):
+    # given: a price list with a title and a period above the table, in Windows-1251
+    content = write_csv(
+        tmp_path / "price.csv",
+        [
+            ["ПРАЙС-ЛИСТ"],
+            ["Период: январь 2026"],
+            ["Организация", "ИНН", "Тел."],
+            ["Ромашка", inn(1), "+7 912 345-67-89"],
+        ],
+    ).read_bytes()
+    token = token_of(upload(web, content, "price.csv"))
+    # then: the first rows are listed, the 3rd is marked as the header; the override lists
+    # the encodings that fit, the detected one first after «auto»
+    page = web.get(step("file", token)).content.decode()
+    assert re.search(r'value="3" form="options-form" checked', page)
+    assert '<th class="text-nowrap">Организация</th>' in page
+    options = re.findall(r'<option value="([^"]+)"', page.split('id="id_encoding"')[1])
+    assert options[:2] == ["auto", "cp1251"] and {"koi8-r", "cp866", "cp1252"} <= set(options)
+    # when: the person clicks the 2nd row
+    shown = web.get(step("preview", token), {"header_row": "2"}).content.decode()
+    # then: the preview takes it as the header
+    assert '<th class="text-nowrap">Период: январь 2026</th>' in shown
+    # when: the 3rd row is chosen and the step sent
+    response = web.post(step("file", token), {"options": "1", "header": "on", "header_row": "3"})
+    assert response.status_code == 302
+    # then: the mapping takes the office names of the columns
+    page = web.get(step("mapping", token)).content.decode()
+    selects = re.findall(r'name="col-(\d+)".*?</select>', page, re.S)
+    chosen = re.findall(r'name="col-(\d+)".*?value="(\w+)" selected.*?</select>', page, re.S)
+    assert (selects, chosen) == (["0", "1", "2"], [("0", "name"), ("1", "inn"), ("2", "phone")])
+
+
+def test_a_file_that_is_not_russian_is_flagged_for_the_person(web, counterparties):
+    content = "Name;Stadt\r\nMüller GmbH;Köln\r\nCafé Straße;Zürich\r\n".encode("latin-1")
+    token = token_of(upload(web, content, "de.csv"))
+    page = web.get(step("file", token)).content.decode()
+    note = re.search(r'data-testid="read-note">([^<]*)<', page)
+    assert note and "не похож на русский" in note.group(1)
+    assert '<td class="text-nowrap">Müller GmbH</td>' in page

@@ -333,6 +333,8 @@ _END = 0xFFFFFFFE
 #: row and column are their first two 16-bit fields.
 _CELL_RECORDS = {0x0006, 0x00FD, 0x0203, 0x027E, 0x0201, 0x0204, 0x0205, 0x00D6}
 _STRING_RECORDS = {0x00FD, 0x0204, 0x00D6}
+#: The record that says the workbook is encrypted with a password.
+_FILEPASS = 0x002F
 _MULRK, _MULBLANK, _DIMENSIONS, _SST, _CONTINUE, _BOF = (
     0x00BD,
     0x00BE,
@@ -360,6 +362,10 @@ def check_xls(data: bytes | Any) -> None:
         kind, size = struct.unpack_from("<HH", stream, offset)
         body = offset + 4
         records += 1
+        if kind == _FILEPASS:
+            from kartoteka.imports.readers import protected
+
+            raise protected()
         if kind == _BOF:
             tally.check(sst_bytes)
             tally = _Tally()

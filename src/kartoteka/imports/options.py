@@ -32,6 +32,8 @@ class ImportSettings:
     delimiter: str = "auto"
     header: bool = True
     sheet: int = 0
+    #: The 1-based row (among non-empty rows) with the column names; 0 finds it.
+    header_row: int = 0
     #: Empty: columns map by header names (field label or key, case-insensitive).
     mapping: list[ColumnMapping] = field(default_factory=list)
     #: The field that identifies a record (empty: the table's unique field, if any).
@@ -46,7 +48,11 @@ class ImportSettings:
 
     def file_options(self) -> FileOptions:
         return FileOptions(
-            encoding=self.encoding, delimiter=self.delimiter, header=self.header, sheet=self.sheet
+            encoding=self.encoding,
+            delimiter=self.delimiter,
+            header=self.header,
+            sheet=self.sheet,
+            header_row=self.header_row,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -68,3 +74,5 @@ class ImportSettings:
             )
         if self.sheet < 0:
             raise ImportFileError(_("Номер листа не может быть отрицательным."))
+        if self.header_row < 0:
+            raise ImportFileError(_("Номер строки заголовка не может быть отрицательным."))

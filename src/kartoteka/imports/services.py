@@ -50,6 +50,7 @@ from kartoteka.core.exceptions import (
     RecordValidationError,
     RuleViolation,
 )
+from kartoteka.imports.headers import KINDS, SYNONYMS, infer_kind, squash
 from kartoteka.imports.models import ImportBatch, ImportCheck, ImportTemplate
 from kartoteka.imports.options import ColumnMapping, ImportSettings
 from kartoteka.imports.readers import ImportFileError, TableFile, open_table_file
@@ -58,7 +59,7 @@ from kartoteka.records import services as records
 from kartoteka.records.merge import KEEP_FILLED, OVERWRITE, merge_changes
 from kartoteka.records.models import RecordChange
 from kartoteka.records.rules import table_rules
-from kartoteka.tables.fieldtypes.choice import fold
+from kartoteka.tables.fieldtypes.choice import choices_of, fold
 from kartoteka.tables.modelfactory import STATE_DELETED, fields_of, model_for, title_field_keys
 from kartoteka.tables.models import Field, Table
 
@@ -134,6 +135,17 @@ class Preview:
     sheets: list[str]
     headers: list[str]
     rows: list[list[str]]
+    #: The first rows of the file as they are, to pick the header row from.
+    head_rows: list[list[str]] = field(default_factory=list)
+    #: The index in ``head_rows`` of the header row (or the first data row).
+    header_index: int = 0
+    #: Rows of each sheet, and the sheet read (the first with data if the chosen one is empty).
+    sheet_rows: list[int] = field(default_factory=list)
+    sheet: int = 0
+    #: What the reader has to say about how it read the file.
+    notes: list[str] = field(default_factory=list)
+    #: Encodings that decode the file, the detected one first (text files).
+    encodings: list[str] = field(default_factory=list)
 
 
 # -- reading --
@@ -160,23 +172,37 @@ def preview(
         sheets=table_file.sheets,
         headers=headers,
         rows=list(islice(rows, limit)),
+        head_rows=table_file.head_rows(),
+        header_index=table_file.header_index,
+        sheet_rows=table_file.sheet_rows,
+        sheet=table_file.sheet,
+        notes=table_file.notes,
+        encodings=table_file.fitting_encodings() if table_file.kind == "csv" else [],
     )
 
 
 def suggest_mapping(
     headers: list[str], table: Table, actor: Actor | None = None
 ) -> list[ColumnMapping]:
-    """Columns whose header names a field (its label or key, case- and «ё»-insensitive) the
-    actor may import into."""
+    """Columns whose header names a field the actor may import into — its label, its key or
+    one of its :data:`~kartoteka.imports.headers.SYNONYMS`, case, «ё», punctuation and spaces
+    ignored. A field that takes one column gets the first that names it."""
+    fields = importable_fields(table, actor)
     by_name: dict[str, Field] = {}
-    for f in importable_fields(table, actor):
-        by_name.setdefault(fold(f.key), f)
-        by_name.setdefault(fold(str(f.label)), f)
+    for f in fields:
+        by_name.setdefault(squash(f.key), f)
+        by_name.setdefault(squash(str(f.label)), f)
+    for f in fields:
+        for synonym in SYNONYMS.get(f.key, ()):
+            by_name.setdefault(squash(synonym), f)
     mapping = []
+    taken: set[str] = set()
     for index, header in enumerate(headers):
-        found = by_name.get(fold(header or ""))
-        if found is not None:
-            mapping.append(ColumnMapping(column=index, field=found.key, header=header))
+        found = by_name.get(squash(header or ""))
+        if found is None or (found.key in taken and found.type not in JOINABLE):
+            continue
+        taken.add(found.key)
+        mapping.append(ColumnMapping(column=index, field=found.key, header=header))
     return mapping
 
 
@@ -274,6 +300,7 @@ class _Plan:
             columns.append(column)
         self.key = self._key_field()
         self.defaults = self._defaults()
+        self.infers_kind = self._infers_kind()
         self.attnames = {k: _attname(self.model, k) for k in self.columns}
         self.converters = {k: self._converter(self.fields[k]) for k in self.columns}
         self.created_targets: dict[str, int] = {}
@@ -315,6 +342,25 @@ class _Plan:
                 % {"field": f.label}
             )
         return f
+
+    def _infers_kind(self) -> bool:
+        """«Вид» (legal entity / ИП / person) is inferred from the INN and the name when the
+        table has those fields, the file fills the INN or the name but not «Вид», and no
+        default for it was chosen."""
+        kind = self.fields.get("kind")
+        if kind is None or kind.type != "choice" or "kind" in self.columns:
+            return False
+        if "kind" in self.defaults or not {"inn", "name"} & set(self.columns):
+            return False
+        return set(KINDS) <= {c.key for c in choices_of(kind)}
+
+    def inferred(self, row: dict[str, Any]) -> dict[str, Any]:
+        """``row`` of a record to create, with «Вид» told by its INN and name if it can be."""
+        if self.infers_kind:
+            kind = infer_kind(row.get("inn"), row.get("name"))
+            if kind is not None:
+                row.setdefault("kind", kind)
+        return row
 
     def _defaults(self) -> dict[str, Any]:
         values: dict[str, Any] = {}
@@ -476,7 +522,7 @@ class _Run:
         self.commit = commit
         #: Data rows already imported by the run this one resumes.
         self.skip = skip
-        self.first_row = 2 if settings.header else 1
+        self.first_row = table_file.header_index + (2 if settings.header else 1)
         self.trial = dry_run and self._needs_trial()
 
     # -- reporting ------------------------------------------------------------------------------
@@ -614,7 +660,7 @@ class _Run:
         for number, cells, values in parsed:
             found = existing.get(values.get(key.key)) if key is not None else None
             if found is None:
-                row = {k: v for k, v in values.items() if v is not None}
+                row = plan.inferred({k: v for k, v in values.items() if v is not None})
                 for k, v in plan.defaults.items():
                     row.setdefault(k, v)
                 creates.append((number, cells, row))

@@ -10,6 +10,7 @@ ones go to the background worker and the batch page follows the progress.
 
 from __future__ import annotations
 
+import codecs
 from collections.abc import Callable
 from functools import wraps
 from itertools import islice
@@ -214,15 +215,28 @@ def _read_options(request: HttpRequest, upload: wizard.Upload) -> None:
     """Encoding, delimiter, header and sheet from the form into the upload's settings."""
     data = request.POST if request.method == "POST" else request.GET
     settings = upload.import_settings
-    if data.get("encoding") in ENCODINGS:
+    if data.get("encoding") in ENCODINGS or _known_encoding(data.get("encoding", "")):
         settings.encoding = data["encoding"]
     if data.get("delimiter") in DELIMITERS:
         settings.delimiter = data["delimiter"]
+    header_row = data.get("header_row", "")
     if "sheet" in data and data["sheet"].isdigit():
-        settings.sheet = int(data["sheet"])
+        sheet = int(data["sheet"])
+        if sheet != settings.sheet and request.headers.get("HX-Trigger-Name") != "header_row":
+            header_row = "0"  # another sheet: its table is found anew
+        settings.sheet = sheet
     if "options" in data:  # the form was sent: an unticked box is «no header»
         settings.header = data.get("header") == "on"
+    if header_row.isdigit():
+        settings.header_row = int(header_row)
     upload.settings = settings.to_json()
+
+
+def _known_encoding(name: str) -> bool:
+    try:
+        return bool(name) and codecs.lookup(name)._is_text_encoding
+    except LookupError:
+        return False
 
 
 def _preview_context(upload: wizard.Upload) -> dict[str, Any]:
@@ -230,12 +244,25 @@ def _preview_context(upload: wizard.Upload) -> dict[str, Any]:
     try:
         shown = services.preview(upload.full_path, upload.name, settings)
     except ImportFileError as exc:
-        return {"preview_error": exc.message, "settings": settings}
-    first = 2 if settings.header else 1
+        return {"preview_error": exc.message, "settings": settings, "encodings": ENCODINGS}
+    first = shown.header_index + (2 if settings.header else 1)
+    # the detected encoding, the usual ones, then every other one that decodes the file
+    encodings = {"auto": ENCODINGS["auto"]}
+    for name in [*shown.encodings[:1], *ENCODINGS, *shown.encodings[1:]]:
+        encodings.setdefault(name, ENCODINGS.get(name, name))
+    if settings.encoding not in encodings:
+        encodings[settings.encoding] = ENCODINGS.get(settings.encoding, settings.encoding)
     return {
         "preview": shown,
         "numbered": list(enumerate(shown.rows, start=first)),
+        "head": list(enumerate(shown.head_rows, start=1)),
+        "head_width": max((len(r) for r in shown.head_rows), default=0),
+        "sheet_choices": [
+            (i, name, shown.sheet_rows[i] if i < len(shown.sheet_rows) else 0, i == shown.sheet)
+            for i, name in enumerate(shown.sheets)
+        ],
         "settings": settings,
+        "encodings": encodings if shown.kind == "csv" else ENCODINGS,
         "encoding_name": ENCODINGS.get(shown.encoding, shown.encoding),
         "delimiter_name": _delimiter_name(shown.delimiter),
     }
@@ -256,7 +283,6 @@ def file_step(request: HttpRequest, key: str, token: str) -> HttpResponse:
         table,
         upload,
         "file",
-        encodings=ENCODINGS,
         delimiters=DELIMITER_LABELS,
         **_preview_context(upload),
     )
@@ -273,7 +299,9 @@ def preview(request: HttpRequest, key: str, token: str) -> HttpResponse:
     _read_options(request, upload)
     wizard.save(request, upload)
     return render(
-        request, "imports/file.html#preview", {"table": table, **_preview_context(upload)}
+        request,
+        "imports/file.html#preview",
+        {"table": table, "upload": upload, **_preview_context(upload)},
     )
 
 
