@@ -84,9 +84,16 @@ def move(request: HttpRequest) -> HttpResponse:
     text = request.POST.get("order", "")
     try:
         order = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        order = None  # the message of int() would echo what was sent
+    if order is None:
+        return HttpResponse(_("Порядок виджетов не понят."), status=400, content_type="text/plain")
+    try:
         desktop.move_widgets(_actor(request), order)
-    except (ValueError, KartotekaError) as exc:
-        return HttpResponse(getattr(exc, "message", str(exc)), status=400)
+    except KartotekaError as exc:
+        return HttpResponse(
+            getattr(exc, "message", str(exc)), status=400, content_type="text/plain"
+        )
     return HttpResponse(status=204)
 
 
