@@ -20,6 +20,7 @@ import pytest
 
 from tests.e2e.conftest import _postgres_database
 from tests.imports.files import write_csv
+from tests.installs import copy_of
 
 ROWS = 20_000
 CHUNK = 500
@@ -45,18 +46,14 @@ print(json.dumps({
 
 
 @pytest.fixture
-def database(tmp_path):
-    env = {**os.environ, "KARTOTEKA_DATA_DIR": str(tmp_path / "data")}
+def database(tmp_path, tmp_path_factory):
+    pg_url = os.environ.get("DATABASE_URL", "")
+    name = f"kt_imports_crash_{os.getpid()}"
+    # a fresh ``kartoteka init`` (copied from the run's template: see tests/installs.py)
+    env = copy_of(tmp_path_factory, "init", tmp_path / "data", name)
     env["DJANGO_SETTINGS_MODULE"] = "kartoteka.config.settings"
     env["KARTOTEKA_IMPORT_CHUNK"] = str(CHUNK)
     env["PYTHONPATH"] = os.pathsep.join(sys.path)
-    pg_url = os.environ.get("DATABASE_URL", "")
-    name = f"kt_imports_crash_{os.getpid()}"
-    if pg_url.startswith("postgres"):
-        env["DATABASE_URL"] = _postgres_database(pg_url, name)
-    else:
-        env.pop("DATABASE_URL", None)
-    _cli(env, "init")
     yield env
     if pg_url.startswith("postgres"):
         _postgres_database(pg_url, name, drop_only=True)
