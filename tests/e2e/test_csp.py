@@ -14,6 +14,7 @@ import urllib.request
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.conftest import WEBFORM_WAIT_MS
 from tests.e2e.htmx import wait_htmx_idle
 from tests.e2e.test_journey import login
 
@@ -158,7 +159,7 @@ def test_main_pages_run_under_the_content_security_policy(page, server, tmp_path
     page.goto(public_url)
     settled()
     page.fill("#kt-name", "ООО Политика-лид")
-    page.wait_for_timeout(3200)
+    page.wait_for_timeout(WEBFORM_WAIT_MS)
     page.get_by_role("button", name="Отправить").click()
     settled()
     expect(page.get_by_test_id("webform-message")).to_be_visible()

@@ -55,9 +55,17 @@ def logged_in_page(browser, server, width: int, height: int) -> Iterator[Page]:
 
 
 @pytest.fixture(params=list(VIEWPORTS))
-def sized(request, browser, server):
-    with logged_in_page(browser, server, *VIEWPORTS[request.param]) as page:
-        yield request.param, page
+def sized(request, browser, admin_session):
+    """A page of the given size, the administrator logged in (once for the session)."""
+    width, height = VIEWPORTS[request.param]
+    context = browser.new_context(
+        viewport={"width": width, "height": height}, locale="ru-RU", storage_state=admin_session
+    )
+    page = context.new_page()
+    yield request.param, page
+    # what was measured was the page asked for, not the log-in page
+    assert "/login/" not in page.url, page.url
+    context.close()
 
 
 def assert_no_sideways_scroll(page, name: str) -> None:

@@ -23,6 +23,7 @@ from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, Thread
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.conftest import WEBFORM_WAIT_MS
 from tests.e2e.test_journey import login
 
 pytestmark = pytest.mark.e2e
@@ -98,7 +99,7 @@ def test_website_leads_reach_the_base_and_the_webhook(page, server, tmp_path):
         visitor.goto(public_url)
         visitor.fill("#kt-name", "ООО Веб-лид")
         visitor.fill("#kt-phone", "+7 912 000-11-22")
-        visitor.wait_for_timeout(3200)
+        visitor.wait_for_timeout(WEBFORM_WAIT_MS)
         visitor.get_by_role("button", name="Отправить").click()
         expect(visitor.get_by_test_id("webform-message")).to_have_text("Спасибо, перезвоним!")
 
@@ -120,7 +121,7 @@ def test_website_leads_reach_the_base_and_the_webhook(page, server, tmp_path):
         visitor.fill("input[name=phone]", "8 (912) 000 11 22")
         visitor.fill("input[name=email]", "ivan@veb-lid.ru")
         visitor.fill("textarea[name=comment]", "<b>Позвоните</b> утром")
-        visitor.wait_for_timeout(3200)
+        visitor.wait_for_timeout(WEBFORM_WAIT_MS)
         visitor.get_by_role("button", name="Отправить").click()
         expect(visitor.locator("[data-kartoteka-message]")).to_have_text("Спасибо, перезвоним!")
         assert visitor.url == site_url + "/index.html"  # sent without leaving the website

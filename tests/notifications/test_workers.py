@@ -18,6 +18,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from tests.e2e.conftest import _postgres_database
+from tests.installs import copy_of
 from tests.mail import Inbox, free_port
 
 JOBS = 30
@@ -85,17 +86,12 @@ print(json.dumps({
 
 
 @pytest.fixture
-def database(tmp_path):
-    env = {**os.environ, "KARTOTEKA_DATA_DIR": str(tmp_path)}
-    env.pop("DJANGO_SETTINGS_MODULE", None)
-    env["DJANGO_SETTINGS_MODULE"] = "kartoteka.config.settings"
+def database(tmp_path, tmp_path_factory):
     pg_url = os.environ.get("DATABASE_URL", "")
     name = f"kartoteka_workers_{os.getpid()}"
-    if pg_url.startswith("postgres"):
-        env["DATABASE_URL"] = _postgres_database(pg_url, name)
-    subprocess.run(
-        [sys.executable, "-m", "kartoteka.cli", "init"], env=env, check=True, capture_output=True
-    )
+    # a fresh ``kartoteka init`` (copied from the run's template: see tests/installs.py)
+    env = copy_of(tmp_path_factory, "init", tmp_path, name)
+    env["DJANGO_SETTINGS_MODULE"] = "kartoteka.config.settings"
     yield env
     if pg_url.startswith("postgres"):
         _postgres_database(pg_url, name, drop_only=True)
