@@ -68,6 +68,19 @@ def _locked(path: Path) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+def cli(env: dict[str, str], *args: str) -> str:
+    """``kartoteka ARGS`` in the installation of ``env``; its standard output."""
+    done = subprocess.run(
+        [sys.executable, "-m", "kartoteka.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
+
+
 def template(tmp_path_factory: pytest.TempPathFactory, kind: str) -> Path:
     """The data directory of the ``kind`` template (see :data:`RECIPES`), built on first use."""
     # Under xdist each worker's base temp is a folder of the run's shared one.
@@ -91,14 +104,7 @@ def template(tmp_path_factory: pytest.TempPathFactory, kind: str) -> Path:
                 conn.execute(f'CREATE DATABASE "{name}"')
             env["DATABASE_URL"] = f"{url.rpartition('/')[0]}/{name}"
         for args in RECIPES[kind]:
-            done = subprocess.run(
-                [sys.executable, "-m", "kartoteka.cli", *args],
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=600,
-            )
-            assert done.returncode == 0, done.stderr[-3000:]
+            cli(env, *args)
         (root / f"{kind}.ready").touch()
     return data_dir
 

@@ -20,7 +20,7 @@ import pytest
 
 from tests.e2e.conftest import _postgres_database
 from tests.imports.files import write_csv
-from tests.installs import copy_of
+from tests.installs import cli, copy_of
 
 ROWS = 20_000
 CHUNK = 500
@@ -57,18 +57,6 @@ def database(tmp_path, tmp_path_factory):
     yield env
     if pg_url.startswith("postgres"):
         _postgres_database(pg_url, name, drop_only=True)
-
-
-def _cli(env, *args) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "kartoteka.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    return done.stdout
 
 
 def _state(env) -> dict:
@@ -140,7 +128,7 @@ def test_a_killed_import_is_shown_undone_and_resumed(database, tmp_path):
     state = _state(env)
     _assert_interrupted(state, expected)
     # when: it is undone
-    report = json.loads(_cli(env, "import-undo", str(state["batch"]), "--json"))
+    report = json.loads(cli(env, "import-undo", str(state["batch"]), "--json"))
     # then: nothing of it is left
     assert report["deleted"] == state["created"]
     assert _state(env)["names"] == []
@@ -148,7 +136,7 @@ def test_a_killed_import_is_shown_undone_and_resumed(database, tmp_path):
     _import_and_kill(env, path, after=state["batch"])
     state = _state(env)
     _assert_interrupted(state, expected)
-    resumed = json.loads(_cli(env, "import-resume", str(state["batch"]), "--json"))
+    resumed = json.loads(cli(env, "import-resume", str(state["batch"]), "--json"))
     # then: the rest is imported, no row twice
     assert resumed == {
         "batch": state["batch"],
