@@ -66,7 +66,7 @@ def test_build_drill_share_and_place_on_the_desktop(page, browser, server):
     page.go_back()
     # when he saves it shared with «Менеджеры»
     page.fill("#b-name", NAME)
-    page.get_by_label("Менеджеры").check()
+    page.get_by_label("Менеджеры", exact=True).check()
     page.get_by_role("button", name="Сохранить отчёт").click()
     expect(page.get_by_test_id("report-name")).to_have_text(NAME)
     report_url = page.url

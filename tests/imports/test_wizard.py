@@ -106,7 +106,7 @@ def test_xlsx_sheets_are_offered_with_their_rows(web, tmp_path, counterparties):
     options = re.findall(r'<option value="(\d)"( selected)?>([^<]*)</option>', page)
     assert options == [
         ("0", "", "Пусто — 0 строк"),
-        ("1", " selected", "Клиенты — 2 строк"),
+        ("1", " selected", "Клиенты — 2 строки"),
         ("2", "", "Ещё — 1 строка"),
     ]
     assert "Лист «Пусто» пуст — читается лист «Клиенты»." in page
