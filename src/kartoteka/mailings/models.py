@@ -11,6 +11,7 @@ another record or table.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 from django.conf import settings
 from django.db import models
@@ -18,6 +19,13 @@ from django.utils.translation import gettext_lazy as _
 
 from kartoteka.core.leases import LeasedJob
 from kartoteka.tables.models import Table
+
+
+def attachment_path(_campaign: Campaign, filename: str) -> str:
+    """A folder of its own per file: the letter carries the name the file was uploaded with,
+    never the storage's «_abc1234» suffix for a name already taken."""
+    return f"mailings/{uuid.uuid4().hex}/{filename}"
+
 
 EMAIL, SMS = "email", "sms"
 CHANNELS = [(EMAIL, "E-mail"), (SMS, "SMS")]
@@ -46,7 +54,7 @@ class Campaign(LeasedJob):
     record_ids = models.JSONField(default=list, blank=True)
     subject = models.CharField(_("тема"), max_length=300, blank=True, default="")
     body = models.TextField(_("текст"))
-    attachment = models.FileField(upload_to="mailings/", blank=True, default="")
+    attachment = models.FileField(upload_to=attachment_path, blank=True, default="")
     per_minute = models.PositiveIntegerField(_("писем в минуту"), default=0)
     window_start = models.TimeField(default=dt.time(9, 0))
     window_end = models.TimeField(default=dt.time(21, 0))
