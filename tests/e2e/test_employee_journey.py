@@ -18,7 +18,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import ARTIFACTS
-from tests.e2e.test_invite_reset import _letter_to, _link
+from tests.e2e.test_invite_reset import _letter_to, _link, _log_in
 
 pytestmark = pytest.mark.e2e
 
@@ -56,15 +56,7 @@ print(json.dumps({"pk": cp.pk, "name": cp.name}))
 
 
 def _shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"journey-{name}.png"), full_page=True)
-
-
-def _password(page, server, username: str, password: str) -> None:
-    page.goto(server.url + "/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", password)
-    page.click("button[type=submit]")
 
 
 def _api_status(server, token: str) -> int:
@@ -85,7 +77,7 @@ def test_an_invited_manager_works_with_two_factor_and_is_disabled_with_his_clien
 ):
     server.cli("manage", "shell", "-c", SETUP % {"password": PASSWORD})
     # given: the administrator invites a manager from the users page
-    _password(page, server, server.username, server.password)
+    _log_in(page, server, server.username, server.password)
     page.goto(server.url + "/settings/users/")
     form = page.get_by_test_id("new-user")
     form.get_by_label("ФИО").fill("Ковалёв Кирилл Андреевич")
@@ -105,7 +97,7 @@ def test_an_invited_manager_works_with_two_factor_and_is_disabled_with_his_clien
     his.fill("#id_password2", PASSWORD)
     his.get_by_role("button", name="Задать пароль").click()
     expect(his.locator(".alert-success")).to_contain_text("Пароль задан.")
-    _password(his, server, "kovalev", PASSWORD)
+    _log_in(his, server, "kovalev", PASSWORD)
     expect(his.get_by_test_id("current-user")).to_have_text("Ковалёв К. А.")
 
     # when: he sets up an authenticator app from his profile
@@ -126,7 +118,7 @@ def test_an_invited_manager_works_with_two_factor_and_is_disabled_with_his_clien
     # when: he logs out and in again
     his.get_by_test_id("user-menu").get_by_role("button").first.click()
     his.get_by_role("button", name="Выйти").click()
-    _password(his, server, "kovalev", PASSWORD)
+    _log_in(his, server, "kovalev", PASSWORD)
     # then: the password alone is not enough; the code lets him in
     expect(his.locator("#id_code")).to_be_visible()
     _shot(his, "two-factor-login")
