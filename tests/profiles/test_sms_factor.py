@@ -180,3 +180,21 @@ def test_without_a_gateway_or_a_phone_no_sms_is_offered(client, petrov, manager_
     env(settings, backend="console")
     client.force_login(manager_user)
     assert "Код по SMS" not in client.get("/profile/two-factor/").content.decode()
+
+
+def test_an_administrator_resets_a_lost_phone_and_the_password_alone_logs_in(
+    client, enrolled, admin_user
+):
+    # given: the administrator on his log-in's page
+    client.force_login(admin_user)
+    assert client.get(f"/settings/users/{enrolled.pk}/").status_code == 200
+    # when
+    client.post(f"/settings/users/{enrolled.pk}/two-factor/reset/")
+    # then
+    assert not SmsDevice.objects.filter(user=enrolled).exists()
+    client.post("/logout/")
+    response = client.post("/login/", {"username": "petrov", "password": PASSWORD})
+    assert response.status_code == 302 and response["Location"] != "/login/code/"
+    assert AuditEvent.objects.filter(
+        message="Двухфакторный вход пользователя petrov сброшен администратором"
+    ).exists()
