@@ -1515,6 +1515,13 @@ MATRIX: list[Row] = [
         _OWN_REFUSED,
     ),
     Row(
+        "profiles:two_factor_sms",
+        "confirm an SMS code never sent",
+        "POST",
+        lambda c: ("/profile/two-factor/sms/", {"code": "123456"}),
+        _OWN_REFUSED,
+    ),
+    Row(
         "profiles:recovery_codes",
         "new recovery codes without two-factor",
         "POST",

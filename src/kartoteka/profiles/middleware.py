@@ -61,5 +61,10 @@ class ProfileMiddleware:
 
 def _may_pass(path: str) -> bool:
     """What a user who must enrol may still open: the enrolment, log-out, the language switch."""
-    allowed = (reverse("profiles:two_factor"), reverse("logout"), reverse("set_language"))
+    allowed = (
+        reverse("profiles:two_factor"),
+        reverse("profiles:two_factor_sms"),
+        reverse("logout"),
+        reverse("set_language"),
+    )
     return path in allowed or path.startswith(f"/{settings.STATIC_URL.strip('/')}/")

@@ -11,6 +11,7 @@ urlpatterns = [
     path("password/", views.password, name="password"),
     path("two-factor/", views.two_factor, name="two_factor"),
     path("two-factor/recovery-codes/", views.recovery_codes, name="recovery_codes"),
+    path("two-factor/sms/", views.two_factor_sms, name="two_factor_sms"),
     path("two-factor/disable/", views.two_factor_disable, name="two_factor_disable"),
     path("sessions/end-others/", views.sessions_end_others, name="sessions_end_others"),
     path("sessions/<slug:session_id>/end/", views.session_end, name="session_end"),

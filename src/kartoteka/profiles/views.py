@@ -79,7 +79,15 @@ def login_code(request: HttpRequest) -> HttpResponse:
         messages.info(request, _("Войдите заново: время на ввод кода истекло."))
         return redirect("login")
     error = ""
-    if request.method == "POST":
+    if request.method == "POST" and request.POST.get("action") == "sms":
+        try:
+            phone = twofactor.send_login_sms(user, ip=client_ip(request))
+        except KartotekaError as exc:
+            error = exc.message
+        else:
+            messages.info(request, _("Код отправлен по SMS на %(phone)s.") % {"phone": phone})
+            return redirect("login_code")
+    elif request.method == "POST":
         try:
             twofactor.verify_login_code(user, request.POST.get("code", ""), ip=client_ip(request))
         except KartotekaError as exc:
@@ -90,9 +98,12 @@ def login_code(request: HttpRequest) -> HttpResponse:
             request.session.pop(PENDING, None)
             auth_login(request, user, backend=pending["backend"])
             return redirect(pending.get("next") or "home")
-    return render(
-        request, "profiles/login_code.html", {"error": error}, status=400 if error else 200
-    )
+    context = {
+        "error": error,
+        "has_app": twofactor.has_app(user),
+        "sms_phone": twofactor.sms_login_phone(user),
+    }
+    return render(request, "profiles/login_code.html", context, status=400 if error else 200)
 
 
 # -- the profile ---------------------------------------------------------------------------------
@@ -197,7 +208,7 @@ def two_factor(request: HttpRequest) -> HttpResponse:
         else:
             request.session.pop(sessions.MUST_ENROL, None)
             return _codes_page(request, codes)
-    enrolled = twofactor.has_two_factor(user)
+    enrolled = twofactor.has_app(user)
     device = None
     if not enrolled:
         device = twofactor.pending_device(actor) or twofactor.start_enrolment(actor)
@@ -206,6 +217,10 @@ def two_factor(request: HttpRequest) -> HttpResponse:
         "must_enrol": bool(request.session.get(sessions.MUST_ENROL)),
         "error": error,
         "recovery_left": twofactor.recovery_codes_left(user),
+        "any_factor": enrolled or twofactor.has_sms(user),
+        "sms_on": twofactor.has_sms(user),
+        "sms_phone": twofactor.masked(twofactor.sms_phone(user)),
+        "sms_pending": twofactor.pending_sms(actor),
     }
     if device is not None:
         context |= {
@@ -215,6 +230,25 @@ def two_factor(request: HttpRequest) -> HttpResponse:
         }
     status = 400 if error else 200
     return _no_store(render(request, "profiles/two_factor.html", context, status=status))
+
+
+@login_required
+@require_POST
+def two_factor_sms(request: HttpRequest) -> HttpResponse:
+    """``/profile/two-factor/sms/``: send a code to the phone (``action=send``), then confirm it
+    to turn log-in codes by SMS on."""
+    actor = _actor(request)
+    try:
+        if request.POST.get("action") == "send":
+            phone = twofactor.start_sms_enrolment(actor)
+            messages.info(request, _("Код отправлен по SMS на %(phone)s.") % {"phone": phone})
+        else:
+            twofactor.confirm_sms(actor, request.POST.get("code", ""))
+            request.session.pop(sessions.MUST_ENROL, None)
+            messages.success(request, _("Вход по коду из SMS включён."))
+    except KartotekaError as exc:
+        messages.error(request, exc.message)
+    return redirect("profiles:two_factor")
 
 
 @login_required

@@ -24,7 +24,7 @@ from kartoteka.sms import backends
 from kartoteka.sms.backends import FAILED, Config, SmsResult
 from kartoteka.sms.text import InvalidPhone, Length, measure, normalize_phone
 
-__all__ = ["Config", "SmsResult", "config", "estimate", "send_sms"]
+__all__ = ["Config", "SmsResult", "config", "configured", "estimate", "send_sms"]
 
 
 def config() -> Config:
@@ -49,6 +49,11 @@ def config() -> Config:
         price_per_part=Decimal(str(price)) if price not in (None, "") else None,
         opt_out_text=pick("opt_out_text"),
     )
+
+
+def configured(cfg: Config | None = None) -> bool:
+    """Whether SMS can be sent at all: a known provider is chosen (none or blank: SMS are off)."""
+    return (cfg or config()).backend in backends.BACKENDS
 
 
 def estimate(text: str, cfg: Config | None = None) -> tuple[Length, Decimal | None]:
