@@ -10,6 +10,7 @@ import pytest
 from kartoteka.core.exceptions import KartotekaError
 from kartoteka.documents import bulk
 from kartoteka.documents.models import DocumentBatch, DocumentTemplate, GeneratedDocument
+from kartoteka.records.models import RecordChange
 
 
 @pytest.fixture
@@ -40,7 +41,16 @@ def test_five_acts_come_out_in_one_zip_and_a_missing_record_is_named(admin, invo
     assert any("B-3" in files[n].decode() for n in acts)
     assert result.errors == [{"id": 999_999, "message": "Запись №999999 не найдена."}]
     assert files["ОШИБКИ.txt"].decode() == "Запись №999999: Запись №999999 не найдена.\n"
-    assert not GeneratedDocument.objects.exists()  # bulk documents are not kept one by one
+    # each act is also kept on its invoice, with a history entry
+    kept = GeneratedDocument.objects.filter(template=act).order_by("record_id")
+    assert [d.record_id for d in kept] == sorted(i.pk for i in invoices)
+    assert {d.name for d in kept} == set(acts)
+    assert (
+        RecordChange.objects.filter(
+            table=act.table, source="document", record_id__in=[i.pk for i in invoices]
+        ).count()
+        == 5
+    )
 
 
 def test_over_twenty_records_run_as_a_background_batch_with_progress(

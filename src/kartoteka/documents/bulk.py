@@ -61,13 +61,15 @@ def write_zip(
     target: str,
     progress: Any = None,
 ) -> ZipResult:
-    """Make a document per record into the ZIP at ``target``; failures are listed, not fatal."""
+    """Make a document per record into the ZIP at ``target``, each also kept on its record;
+    failures are listed, not fatal."""
     result = ZipResult(path=target, made=0)
     names: set[str] = set()
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
         for index, pk in enumerate(ids, start=1):
             try:
                 made = services.make_document(actor, template, pk, fmt)
+                services.keep_document(actor, template, pk, fmt, made)
             except KartotekaError as exc:
                 result.errors.append({"id": pk, "message": exc.message})
             else:

@@ -288,7 +288,16 @@ def generate_document(
     actor: Actor, template: DocumentTemplate, record_id: int, fmt: str
 ) -> GeneratedDocument:
     """Make a document and keep it on the record, with a history entry («Документ»)."""
-    made = make_document(actor, template, record_id, fmt)
+    return keep_document(
+        actor, template, record_id, fmt, make_document(actor, template, record_id, fmt)
+    )
+
+
+def keep_document(
+    actor: Actor, template: DocumentTemplate, record_id: int, fmt: str, made: Made
+) -> GeneratedDocument:
+    """Store a document made from record ``record_id`` on that record (the «Документы» block)
+    and write its history entry — for one document or each of a bulk run's."""
     with transaction.atomic():
         doc = GeneratedDocument.objects.create(
             template=template,
