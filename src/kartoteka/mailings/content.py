@@ -16,6 +16,7 @@ from kartoteka.tables.models import Table
 from kartoteka.templating import TemplateRefused, base_context, sample_context
 from kartoteka.templating import check as check_template
 from kartoteka.templating import record_context as record_bag
+from kartoteka.templating.context import loaded_record_context
 from kartoteka.templating.engine import environment, render_unchecked, static_problems
 
 #: A template that does not compile or fails for one record (its text is for people).
@@ -34,11 +35,7 @@ def record_context(actor: Actor, table: Table, record: Any, *, subtables: bool =
     not) need not pay for each recipient."""
     if subtables:
         return record_bag(table, record, actor)
-    # The engine's own builder of a record's bag, without the subtables (its public
-    # record_context always loads them).
-    from kartoteka.templating.context import LINK_DEPTH, _bag
-
-    return _bag(actor, table, record, LINK_DEPTH, "record", subtables=False)
+    return loaded_record_context(actor, table, record, subtables=False)
 
 
 def uses_subtables(table: Table, *sources: str) -> bool:

@@ -132,6 +132,13 @@ def record_context(table: Table, record: Any, user: Any, *, depth: int = LINK_DE
     return _bag(actor, table, loaded, depth, "record", subtables=True)
 
 
+def loaded_record_context(actor: Actor, table: Table, loaded: Any, *, subtables: bool) -> Bag:
+    """:func:`record_context` for a record the caller has already read through the selectors as
+    ``actor``; ``subtables=False`` leaves the subtables' rows out (a query per subtable that a
+    template naming none of them need not pay for)."""
+    return _bag(actor, table, loaded, LINK_DEPTH, "record", subtables=subtables)
+
+
 def _bag(
     actor: Actor,
     table: Table,
